@@ -38,7 +38,9 @@ setup(
     data_files=[('share/koniq_lt/data', [str(p.relative_to(here)) for p in sorted((here/'data').glob('*.*'))]),
                 ('share/koniq_lt/data/kodak', [str(p.relative_to(here)) for p in sorted((here/'data/kodak').glob('*.png'))])],
     install_requires=cfg.get('requirements', '').split(),
-    extras_require={'dev': cfg.get('dev_requirements', '').split()},
+    # data, split and analysis need no torch; `train` adds the fastai/torch stack, `dev` the test and notebook tools
+    extras_require={'train': cfg.get('train_requirements', '').split(),
+                    'dev': cfg.get('train_requirements', '').split() + cfg.get('dev_requirements', '').split()},
     entry_points={'console_scripts': cfg.get('console_scripts', '').split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,

@@ -1,0 +1,84 @@
+"Every architecture through iqa_learner on the demo's CI preset (CPU), export round trips, and a learning check."
+import numpy as np
+import pytest
+import torch
+import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
+from fastai.learner import load_learner
+from koniq_lt.data import InputError
+from koniq_lt.datasets import read_demo
+from koniq_lt.learner import ARCHS, iqa_dataloaders, iqa_learner, predict_table
+from koniq_lt.metrics import iqa_metrics
+from koniq_lt.split import lt_split, official_split
+
+# CPU sizes: the heavy backbones run on 32x48 inputs so that CI stays short; the code path is the full one.
+SIZES = {'cnniqa': None, 'vgg16': (32, 48), 'resnet50': (32, 48), 'dbcnn': (32, 48), 'nima': (40, 40)}
+CROPS = {'nima': (32, 32)}
+
+
+@pytest.fixture(scope='module')
+def ci_demo(tmp_path_factory):
+    return read_demo('ci')
+
+
+def with_rating_histograms(table):
+    "The demo with KonIQ-style c1..c5 rating shares: a discretised normal around each image's MOS on the 1-5 scale."
+    levels = np.arange(1, 6)
+    w = np.exp(-0.5 * ((levels[None] - (1 + 4 * table.MOS.to_numpy()[:, None] / 100)) / 0.7) ** 2)
+    return table.assign(**{f'c{k}': w[:, k - 1] / w.sum(1) for k in levels})
+
+
+@pytest.mark.parametrize('arch', list(ARCHS))
+def test_architecture_fits_one_epoch_and_round_trips(arch, ci_demo, tmp_path):
+    split = official_split(ci_demo)
+    targets = 'histogram' if arch == 'nima' else 'score'            # NIMA trains with EMD on rating histograms
+    if arch == 'nima': ci_demo = with_rating_histograms(ci_demo)
+    dls = iqa_dataloaders(ci_demo, split, arch, bs=16, size=SIZES[arch], crop=CROPS.get(arch), device='cpu',
+                          targets=targets, progress=False, cache_dir=tmp_path/'cache')
+    # NIMA's default VGG-16 keeps its 120 M-parameter fully connected layers: on the CPU test it takes the paper's
+    # MobileNet backbone instead (the same code path, a tenth of the time)
+    model_kwargs = dict(backbone='mobilenetv2_100.ra_in1k') if arch == 'nima' else None
+    learn = iqa_learner(dls, arch, loss='emd' if arch == 'nima' else 'mse', pretrained=False, path=tmp_path, model_kwargs=model_kwargs)
+    xb, yb = dls.one_batch()                                          # forward and backward on a tiny batch
+    out = learn.model(xb[:2]); out[:, 0].sum().backward()
+    assert out.shape[0] == 2 and all(torch.isfinite(p.grad).all() for p in learn.model.parameters() if p.grad is not None)
+    learn.model.zero_grad()
+    with learn.no_bar(), learn.no_logging(): learn.fit_cosine(1)
+    assert np.isfinite(learn.recorder.values[-1]).all()
+    learn.export(tmp_path/'learner.pkl')
+    back = load_learner(tmp_path/'learner.pkl')
+    learn.model.eval(); back.model.eval()
+    with torch.no_grad(): assert torch.allclose(back.model(xb[:4]), learn.model(xb[:4]), atol=1e-5)
+    pred = predict_table(learn, ci_demo, split)
+    assert len(pred) == (split.split == 'test').sum() and np.isfinite(pred.prediction).all()
+    again = predict_table(back, ci_demo, split)                       # the exported learner predicts the same
+    assert np.allclose(again.prediction, pred.prediction, atol=1e-3)
+
+
+def test_cnniqa_learns_on_the_demo(ci_demo, tmp_path):
+    """CNNIQA on the demo's standard split, six CPU epochs: test SRCC >= 0.45 (a mean predictor scores 0).
+    Measured 0.55; CNNIQA's grayscale, locally normalised patches hide the demo's contrast, exposure and
+    saturation distortions, which caps it near there (see the closing note of the learners issue)."""
+    torch.manual_seed(0); np.random.seed(0)
+    split = official_split(ci_demo)
+    dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', progress=False, cache_dir=tmp_path)
+    learn = iqa_learner(dls, 'cnniqa', path=tmp_path)
+    with learn.no_bar(), learn.no_logging(): learn.fit_cosine(6)
+    m = iqa_metrics(*predict_table(learn, ci_demo, split)[['MOS', 'prediction']].to_numpy().T)
+    assert m.srcc >= 0.45, m
+
+
+def test_lt_split_trains_with_pwb_and_balanced_sampling(ci_demo, tmp_path):
+    split = lt_split(ci_demo, seed=0)
+    dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', sampling='sqrt_inv', progress=False, cache_dir=tmp_path)
+    assert len(dls.valid.dataset) > 0 and dls.train.sample_weights is not None      # valid carved from train
+    learn = iqa_learner(dls, 'cnniqa', loss='norm_in_norm', weighting='pwb', path=tmp_path, eps=0.05)
+    with learn.no_bar(), learn.no_logging(): learn.fit_cosine(1)
+    assert np.isfinite(learn.recorder.values[-1]).all()
+
+
+def test_bad_learner_arguments(ci_demo, tmp_path):
+    split = official_split(ci_demo)
+    dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', progress=False, cache_dir=tmp_path)
+    with pytest.raises(InputError, match="not one of cnniqa"): iqa_learner(dls, 'alexnet')
+    with pytest.raises(InputError, match="not one of mse"): iqa_learner(dls, 'cnniqa', loss='huber')
+    with pytest.raises(InputError, match="not in the split"): iqa_dataloaders(ci_demo, split.iloc[:10], 'cnniqa', device='cpu')

@@ -1,0 +1,100 @@
+"""Training throughput: model-only step rate vs the end-to-end `iqa_learner` rate, on the same machine in one run.
+
+Model-only: random input already on the device, no loader: forward, MSE, backward and Adam step, in bf16
+autocast and channels-last on CUDA (float32 on the CPU), as the learner does. End to end: `iqa_dataloaders` +
+`iqa_learner` + `fit` on images of the built-in demo (decoded once into the uint8 cache at the benchmark's
+resolution; the cache build is timed apart). Both exclude warm-up steps. Prints images/s and their ratio.
+
+    python benchmarks/train_throughput.py                          # GPU: ResNet-50 and VGG-16, 384x512, bs 16 and 64
+    python benchmarks/train_throughput.py --tiny                   # CPU smoke run (CI): tiny sizes
+"""
+import time
+import numpy as np
+import pandas as pd
+import torch
+from fastcore.script import call_parse, store_true
+from fastai.callback.core import Callback
+from koniq_lt.datasets import read_demo
+from koniq_lt.split import official_split
+from koniq_lt.learner import ARCHS, iqa_dataloaders, iqa_learner, image_cache
+
+
+def sync(device):
+    if device.type == 'cuda': torch.cuda.synchronize(device)
+
+
+def model_only_rate(arch, bs, size, device, steps, warmup):
+    "Images/s of training steps on random device-resident input."
+    learn_model = ARCHS[arch].make(pretrained=False) if arch != 'cnniqa' else ARCHS[arch].make()
+    model = learn_model.to(device)
+    cuda = device.type == 'cuda'
+    if cuda: model = model.to(memory_format=torch.channels_last)
+    x = torch.randn(bs, 3, *size, device=device)
+    if cuda: x = x.contiguous(memory_format=torch.channels_last)
+    y = torch.rand(bs, 1, device=device)
+    opt = torch.optim.Adam(model.parameters(), 1e-4)
+    def step():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
+            loss = torch.nn.functional.mse_loss(model(x)[:, :1].float(), y)
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    for _ in range(warmup): step()
+    sync(device); t = time.perf_counter()
+    for _ in range(steps): step()
+    sync(device)
+    return steps * bs / (time.perf_counter() - t)
+
+
+class TrainTimer(Callback):
+    "Time the training phase of each epoch after `skip` warm-up batches."
+    def __init__(self, skip): self.skip, self.rates = skip, []
+    def before_epoch(self): self.n, self.t0 = 0, None
+    def after_batch(self):
+        if not self.training: return
+        self.n += 1
+        if self.n == self.skip: sync(self.dls.device); self.t0 = time.perf_counter()
+    def after_train(self):
+        sync(self.dls.device)
+        if self.t0 is not None: self.rates.append((self.n - self.skip) * self.dls.train.bs / (time.perf_counter() - self.t0))
+
+
+def end_to_end_rate(arch, bs, size, table, split, device, epochs, warmup):
+    "Images/s of `iqa_learner` training from the uint8 cache (the last epoch's training phase)."
+    dls = iqa_dataloaders(table, split, arch, bs=bs, size=size, valid_pct=0.02, device=device, progress=False)
+    learn = iqa_learner(dls, arch, pretrained=False, save_best=False)
+    timer = TrainTimer(warmup)
+    with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=timer)
+    return timer.rates[-1]
+
+
+@call_parse
+def main(
+    archs: str = 'resnet50,vgg16',  # Architectures to measure
+    batch_sizes: str = '16,64',      # Batch sizes
+    size: str = '384,512',           # Input height,width
+    preset: str = 'ci',              # Demo preset whose images feed the end-to-end run
+    steps: int = 40,                 # Timed model-only steps
+    epochs: int = 2,                 # End-to-end epochs (the last one is timed)
+    tiny: store_true = False,        # CPU smoke run: cnniqa and resnet50, 64x96, bs 8, a few steps
+    out: str = None,                 # Also write the results table as CSV here
+):
+    "Print model-only and end-to-end training images/s and their ratio."
+    import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if tiny: archs, batch_sizes, size, preset, steps, epochs = 'cnniqa,resnet50', '8', '64,96', 'tiny', 3, 2
+    size = tuple(int(v) for v in size.split(','))
+    table = read_demo(preset)
+    split = official_split(table).assign(split='train')
+    t = time.perf_counter(); image_cache(table.path, size, progress=False)
+    print(f"device: {torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU'}; torch {torch.__version__}; "
+          f"{len(table)} demo images ('{preset}') cached at {size[0]}x{size[1]} in {time.perf_counter() - t:.1f} s (or reused)")
+    rows = []
+    for arch in archs.split(','):
+        for bs in map(int, batch_sizes.split(',')):
+            warm = 3 if tiny else 10
+            m = model_only_rate(arch, bs, size, device, steps, warm)
+            e = end_to_end_rate(arch, bs, size, table, split, device, epochs, warm)
+            rows.append(dict(arch=arch, bs=bs, size=f"{size[0]}x{size[1]}", model_only=round(m, 1), end_to_end=round(e, 1), ratio=round(e / m, 3)))
+            print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
+    res = pd.DataFrame(rows)
+    if out: res.to_csv(out, index=False)
+    return res

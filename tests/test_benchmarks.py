@@ -1,0 +1,15 @@
+"The throughput benchmark runs end to end on the CPU at tiny sizes (the GPU figures come from a lent GPU)."
+import subprocess, sys
+import pandas as pd
+from conftest import ROOT
+
+
+def test_train_throughput_tiny(tmp_path):
+    out = tmp_path/'bench.csv'
+    res = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'train_throughput.py'), '--tiny', '--out', str(out)],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    table = pd.read_csv(out)
+    assert list(table.arch) == ['cnniqa', 'resnet50']
+    assert (table[['model_only', 'end_to_end', 'ratio']] > 0).all().all()
+    assert 'device: CPU' in res.stdout and 'ratio' in res.stdout

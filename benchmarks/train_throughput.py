@@ -78,14 +78,14 @@ def main(
     preset: str = 'ci',              # Demo preset whose images feed the end-to-end run
     steps: int = 40,                 # Timed model-only steps
     epochs: int = 3,                 # End-to-end epochs (each timed after warm-up batches; the best counts)
-    tiny: store_true = False,        # CPU smoke run: cnniqa and resnet50, 64x96, bs 8, a few steps
+    tiny: store_true = False,        # CPU smoke run: cnniqa and resnet50, 32x48, bs 8, a few steps
     out: str = None,                 # Also write the results table as CSV here
 ):
     "Print model-only and end-to-end training images/s and their ratio."
     import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     if device.type == 'cuda': setup_cuda(benchmark=True)    # cuDNN autotuning for both paths (iqa_learner sets it too)
-    if tiny: archs, batch_sizes, size, preset, steps, epochs = 'cnniqa,resnet50', '8', '64,96', 'tiny', 3, 2
+    if tiny: archs, batch_sizes, size, preset, steps, epochs = 'cnniqa,resnet50', '8', '32,48', 'tiny', 3, 2
     size = tuple(int(v) for v in size.split(','))
     table = read_demo(preset)
     split = official_split(table).assign(split='train')

@@ -55,16 +55,15 @@ def test_architecture_fits_one_epoch_and_round_trips(arch, ci_demo, tmp_path):
 
 
 def test_cnniqa_learns_on_the_demo(ci_demo, tmp_path):
-    """CNNIQA on the demo's standard split, six CPU epochs: test SRCC >= 0.45 (a mean predictor scores 0).
-    Measured 0.55; CNNIQA's grayscale, locally normalised patches hide the demo's contrast, exposure and
-    saturation distortions, which caps it near there (see the closing note of the learners issue)."""
+    """CNNIQA on the demo's standard split, ten CPU epochs: test SRCC >= 0.6 (a mean predictor scores 0).
+    Measured 0.76, 0.70 and 0.68 with seeds 0, 1 and 2 (the paper's grayscale LCN variant: about 0.55)."""
     torch.manual_seed(0); np.random.seed(0)
     split = official_split(ci_demo)
     dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', progress=False, cache_dir=tmp_path)
     learn = iqa_learner(dls, 'cnniqa', path=tmp_path)
-    with learn.no_bar(), learn.no_logging(): learn.fit_cosine(6)
+    with learn.no_bar(), learn.no_logging(): learn.fit_cosine(10)
     m = iqa_metrics(*predict_table(learn, ci_demo, split)[['MOS', 'prediction']].to_numpy().T)
-    assert m.srcc >= 0.45, m
+    assert m.srcc >= 0.6, m
 
 
 def test_lt_split_trains_with_pwb_and_balanced_sampling(ci_demo, tmp_path):

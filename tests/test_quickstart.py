@@ -4,7 +4,7 @@ from conftest import run_script
 
 
 def test_quickstart_writes_splits_statistics_figure_and_demo_result(tmp_path):
-    # the README runs the defaults (5 epochs on the 'ci' demo); here one epoch on 'tiny' checks the plumbing,
+    # the README runs the defaults (10 epochs on the 'ci' demo); here one epoch on 'tiny' checks the plumbing,
     # tests/test_learner.py checks that the learner learns
     res = run_script('koniq-lt-quickstart', '--epochs', 1, '--preset', 'tiny', cwd=tmp_path)
     assert res.returncode == 0, res.stderr

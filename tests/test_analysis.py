@@ -1,0 +1,200 @@
+"Score-bin error analysis (koniq_lt.analysis): hand-computed per-bin and balanced metrics, shot regions, Gap, bad input, figures."
+import re
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from koniq_lt.analysis import (bin_errors, gap, plot_bin_errors, plot_compare, plot_scatter, plot_signed_error, save_figure,
+                               show_worst, shot_regions, summary_metrics, worst_predictions)
+from koniq_lt.data import InputError
+from koniq_lt.datasets import read_demo
+
+# Four bins over 0-100: [0, 25) [25, 50) [50, 75) [75, 100].
+# errors (prediction - MOS): bin 0: +10, -6, +2 · bin 1: none · bin 2: -8 · bin 3: -10, -4
+PRED = pd.DataFrame({'image_name': list('abcdef'), 'MOS': [10, 20, 15, 60, 80, 90.], 'prediction': [20, 14, 17, 52, 70, 86.]})
+TRAIN_MOS = [30, 40, 45, 55, 60, 70, 80, 99]           # per bin: 0, 3, 3, 2
+SMALL = dict(n_bins=4, many=2, few=1)                  # many-shot > 2, few-shot < 1: bins few, many, many, medium
+
+
+def one_sentence(excinfo):
+    message = str(excinfo.value)
+    assert len(message.splitlines()) == 1 and message.endswith('.'), message
+    return message
+
+
+def test_bin_counts_and_errors_by_hand():
+    b = bin_errors(PRED, TRAIN_MOS, **SMALL)
+    assert b.range.tolist() == ['[0, 25)', '[25, 50)', '[50, 75)', '[75, 100]']
+    assert b.n_test.tolist() == [3, 0, 1, 2]
+    assert b.n_train.tolist() == [0, 3, 3, 2]
+    np.testing.assert_allclose(b.mae[[0, 2, 3]], [18/3, 8, 14/2])
+    np.testing.assert_allclose(b.rmse[[0, 2, 3]], np.sqrt([(100 + 36 + 4)/3, 64, (100 + 16)/2]))
+    np.testing.assert_allclose(b.signed_error[[0, 2, 3]], [6/3, -8, -14/2])
+    assert b.region.tolist() == ['few', 'many', 'many', 'medium']
+
+
+def test_empty_bin_is_a_row_with_nan_metrics():
+    b = bin_errors(PRED, TRAIN_MOS, **SMALL)
+    assert len(b) == 4 and b.n_test[1] == 0
+    assert b.loc[1, ['mae', 'rmse', 'signed_error', 'mae_low', 'mae_high']].isna().all()
+
+
+def test_one_image_bin_has_mae_but_no_interval():
+    b = bin_errors(PRED, **SMALL)
+    assert b.mae[2] == 8 and b.n_test[2] == 1
+    assert np.isnan(b.mae_low[2]) and np.isnan(b.mae_high[2])
+
+
+def test_without_train_mos_counts_and_regions_are_missing():
+    b = bin_errors(PRED, n_bins=4)
+    assert b.n_train.isna().all() and b.region.isna().all()
+
+
+def test_interval_contains_mae_and_is_seeded():
+    rng = np.random.default_rng(5)
+    mos = rng.uniform(50, 75, 60)
+    pred = pd.DataFrame({'image_name': [f'{i}.jpg' for i in range(60)], 'MOS': mos, 'prediction': mos + rng.normal(0, 8, 60)})
+    a, again, other = (bin_errors(pred, n_bins=4, seed=s, n_boot=500) for s in (1, 1, 2))
+    assert a.mae_low[2] < a.mae[2] < a.mae_high[2]
+    assert (a.mae_low[2], a.mae_high[2]) == (again.mae_low[2], again.mae_high[2])
+    assert (a.mae_low[2], a.mae_high[2]) != (other.mae_low[2], other.mae_high[2])
+    wider = bin_errors(pred, n_bins=4, seed=1, n_boot=500, confidence=0.99)
+    assert wider.mae_high[2] - wider.mae_low[2] > a.mae_high[2] - a.mae_low[2]
+
+
+@pytest.mark.parametrize('n,region', [(0, 'few'), (19, 'few'), (20, 'medium'), (21, 'medium'), (99, 'medium'),
+                                      (100, 'medium'), (101, 'many'), (5000, 'many')])
+def test_shot_regions_at_the_thresholds(n, region):
+    assert shot_regions([n])[0] == region
+
+
+def test_shot_regions_custom_thresholds():
+    assert shot_regions([1, 2, 3], many=2, few=2).tolist() == ['few', 'medium', 'many']
+
+
+def test_balanced_metrics_by_hand():
+    s = summary_metrics(PRED, TRAIN_MOS, **SMALL)
+    assert s.n == 6
+    np.testing.assert_allclose(s.mae, 40/6)
+    np.testing.assert_allclose(s.rmse, np.sqrt(320/6))
+    np.testing.assert_allclose(s.bmae, (6 + 8 + 7)/3)                   # mean of the populated bins' MAE
+    np.testing.assert_allclose(s.brmse, np.sqrt((140/3 + 64 + 58)/3))   # root of the mean per-bin MSE
+    assert s.bmae != pytest.approx(s.mae) and s.brmse != pytest.approx(s.rmse)
+
+
+def test_balanced_equals_plain_when_bins_are_equal():
+    pred = pd.DataFrame({'image_name': list('abcd'), 'MOS': [10, 20, 60, 70.], 'prediction': [14, 18, 61, 79.]})
+    s = summary_metrics(pred, n_bins=2)
+    np.testing.assert_allclose([s.bmae, s.brmse], [s.mae, s.rmse])
+
+
+def test_region_maes():
+    s = summary_metrics(PRED, TRAIN_MOS, **SMALL)
+    np.testing.assert_allclose(s[['mae_many', 'mae_medium', 'mae_few']], [8, 7, 6])
+    assert s[['n_many', 'n_medium', 'n_few']].tolist() == [1, 2, 3]
+    no_train = summary_metrics(PRED, n_bins=4)
+    assert no_train[['mae_many', 'mae_medium', 'mae_few', 'n_many', 'n_medium', 'n_few']].isna().all()
+    no_many = summary_metrics(PRED, TRAIN_MOS, n_bins=4, many=3, few=3)     # bins few, medium, medium, few
+    assert np.isnan(no_many.mae_many) and no_many.n_many == 0
+    np.testing.assert_allclose(no_many[['mae_medium', 'mae_few', 'n_medium', 'n_few']], [8, (18 + 14)/5, 1, 5])
+
+
+def test_gap_values_and_sign():
+    g = gap({'plcc': .936, 'srcc': .920}, pd.Series({'plcc': .896, 'srcc': .845}))      # MANIQA, Table I
+    np.testing.assert_allclose(g[['plcc', 'srcc']], [.040, .075])
+    assert gap(pd.DataFrame([{'rmse': 7.0}]), {'rmse': 9.5}, metrics='rmse').rmse == pytest.approx(-2.5)
+    assert gap({'plcc': .8}, {'plcc': .85}, 'plcc').plcc < 0                               # better on LT: negative
+    with pytest.raises(InputError) as e: gap({'plcc': .9}, {'srcc': .8}, 'plcc')
+    assert "LT-split results have no 'plcc'" in one_sentence(e)
+
+
+def test_only_test_rows_of_a_split_column_are_analysed():
+    train_rows = PRED.assign(split='train', prediction=PRED.MOS + 50)
+    both = pd.concat([PRED.assign(split='test'), train_rows, PRED.assign(split='valid', prediction=0.)])
+    pd.testing.assert_frame_equal(bin_errors(both, TRAIN_MOS, **SMALL), bin_errors(PRED, TRAIN_MOS, **SMALL))
+    pd.testing.assert_series_equal(summary_metrics(both, TRAIN_MOS, **SMALL), summary_metrics(PRED, TRAIN_MOS, **SMALL))
+    assert worst_predictions(both, n_bins=4).abs_error.max() == 10        # the train rows' errors are 50
+
+
+@pytest.mark.parametrize('bad,phrase', [
+    (PRED.drop(columns='prediction'), "The prediction table has no column 'prediction'"),
+    (PRED.drop(columns='MOS'), "The prediction table has no column 'MOS'"),
+    (PRED.assign(prediction=[20, np.nan, 17, 52, np.nan, 86]), "column 'prediction' is NaN or not a number in 2 of the 6 rows analysed (first: image 'b')"),
+    (pd.concat([PRED, PRED.iloc[[4]]]), "column 'image_name' lists 'e' 2 times among the rows analysed"),
+    (PRED.assign(MOS=[10, 20, np.nan, 60, 80, 90]), "column 'MOS' is NaN"),
+    (PRED.assign(split='train'), "column 'split' has no 'test' rows"),
+    (PRED.assign(MOS=PRED.MOS * 2), "column 'MOS' has 3 values outside the score range [0, 100]"),
+    (PRED.assign(MOS=PRED.MOS / 20, prediction=PRED.prediction / 20), "looks like a 1-5 scale"),
+    (PRED.assign(prediction=PRED.prediction / 100), "multiply 0-1 outputs by 100"),
+])
+def test_bad_prediction_tables_are_one_sentence(bad, phrase):
+    for analyse in (lambda: bin_errors(bad, n_bins=4), lambda: summary_metrics(bad, n_bins=4), lambda: plot_scatter(bad)):
+        with pytest.raises(InputError) as e: analyse()
+        assert phrase in one_sentence(e)
+
+
+def test_bad_train_mos():
+    with pytest.raises(InputError) as e: bin_errors(PRED, [50, np.nan], n_bins=4)
+    assert 'train_mos holds 1 NaN' in one_sentence(e)
+
+
+def test_figures(tmp_path):
+    b = bin_errors(PRED, TRAIN_MOS, **SMALL)
+    figures = [plot_bin_errors(b), plot_signed_error(b), plot_scatter(PRED), plot_compare({'A': b, 'B': b.assign(mae=1.0)})]
+    assert all(isinstance(f, Figure) for f in figures)
+    assert figures[0].axes[0].get_ylabel() == 'MAE (MOS points)' and figures[0].axes[0].get_xlabel() == 'MOS bin'
+    assert plot_bin_errors(b, title='mine').axes[0].get_title() == 'mine'
+    assert [t.get_text() for t in figures[3].axes[0].get_legend().get_texts()] == ['A', 'B']
+
+
+def test_save_figure_refuses_to_overwrite(tmp_path):
+    fig = plot_bin_errors(bin_errors(PRED, n_bins=4))
+    path = save_figure(fig, tmp_path/'bins.png')
+    size = path.stat().st_size
+    assert size > 5_000
+    with pytest.raises(InputError) as e: save_figure(plot_scatter(PRED), path)
+    assert f"'{path}' already exists" in one_sentence(e)
+    assert path.stat().st_size == size                       # untouched
+    save_figure(plot_scatter(PRED), path, force=True)
+    assert path.stat().st_size != size
+    save_figure(fig, tmp_path/'bins.pdf')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['bins.pdf', 'bins.png']   # no temporary files left
+
+
+def test_worst_predictions_order():
+    w = worst_predictions(PRED, k=4, n_bins=4)
+    assert w.image_name.tolist() == ['a', 'e', 'd', 'b']     # |10|, |-10| (table order on a tie), |-8|, |-6|
+    assert w.error.tolist() == [10, -10, -8, -6] and w.abs_error.tolist() == [10, 10, 8, 6]
+    assert w.bin.tolist() == [0, 3, 2, 0]
+    assert worst_predictions(PRED, bin=0, n_bins=4).image_name.tolist() == ['a', 'b', 'c']
+    assert len(worst_predictions(PRED, k=100, n_bins=4)) == 6
+    with pytest.raises(InputError) as e: worst_predictions(PRED, bin=1, n_bins=4)
+    assert 'MOS bin 1 [25, 50) has no test images' in one_sentence(e)
+
+
+@pytest.fixture(scope='module')
+def tiny_demo():
+    demo = read_demo('tiny')
+    noise = np.random.default_rng(0).normal(0, 6, len(demo))
+    pred = demo[['image_name', 'MOS']].assign(prediction=(demo.MOS + 0.4*(demo.MOS.mean() - demo.MOS) + noise).clip(0, 100))
+    return demo, pred
+
+
+def test_show_worst_on_the_tiny_demo(tiny_demo):
+    demo, pred = tiny_demo
+    fig = show_worst(pred, demo, k=6, ncols=4)
+    assert isinstance(fig, Figure) and len(fig.axes) == 6 and all(len(ax.images) == 1 for ax in fig.axes)
+    worst = worst_predictions(pred, k=6)
+    assert [ax.get_title() for ax in fig.axes] == [f'MOS {m:.1f} · pred {p:.1f}' for m, p in zip(worst.MOS, worst.prediction)]
+    assert all(re.fullmatch(r'MOS \d+\.\d · pred \d+\.\d', ax.get_title()) for ax in fig.axes)
+
+
+def test_show_worst_bad_input(tiny_demo):
+    demo, pred = tiny_demo
+    empty = int(np.flatnonzero(np.bincount(np.searchsorted(np.linspace(0, 100, 21)[1:-1], demo.MOS, side='right'), minlength=20) == 0)[0])
+    with pytest.raises(InputError) as e: show_worst(pred, demo, bin=empty)
+    assert f'MOS bin {empty} ' in one_sentence(e)
+    with pytest.raises(InputError) as e: show_worst(pred, demo.drop(columns='path'))
+    assert "no column 'path'" in one_sentence(e)
+    with pytest.raises(InputError) as e: show_worst(pred, demo.iloc[:3])
+    assert "is not in the image table's column 'image_name'" in one_sentence(e)

@@ -9,6 +9,8 @@ NBS = ROOT/'nbs'
 # Non-default parameters per parameterised notebook, and a check of what each run must produce.
 RUNS = {
     '01_split.ipynb': dict(seed=3, schedule='mirrored', n_bins=10),
+    # full_run=False: one epoch on the tiny demo; the size-matched control split and PWB with a non-default eps
+    'experiment.ipynb': dict(split='official_small', loss='mse', weighting='pwb', eps=0.05, seed=1, full_run=False),
 }
 
 
@@ -46,4 +48,25 @@ def check_split(out_dir, params):
     assert summary.loc['n_train', 'size-matched random'] == summary.loc['n_train', 'KonIQ-10k-LT']
 
 
-CHECKS = {'01_split.ipynb': check_split}
+def check_experiment(out_dir, params):
+    "The run folder: config, one results row of finite metrics on both test sets, predictions, per-bin errors, figures."
+    import numpy as np
+    files = {p.name for p in out_dir.iterdir()}
+    assert {'config.json', 'results.csv', 'predictions.csv', 'bins.csv', 'bin_errors.png', 'signed_error.png', 'scatter.png'} <= files
+    assert all((out_dir/f).stat().st_size > 10_000 for f in ('bin_errors.png', 'signed_error.png', 'scatter.png'))
+    config = json.loads((out_dir/'config.json').read_text())
+    assert {k: config[k] for k in params} == params and config['dataset_label'] == 'demo-tiny (not KonIQ-10k)'
+    (row,) = pd.read_csv(out_dir/'results.csv').to_dict('records')
+    for m in ('plcc', 'srcc', 'krcc', 'rmse', 'mae', 'bmae', 'brmse', 'shared_plcc', 'shared_srcc', 'shared_bmae',
+              'fit_seconds', 'train_images_per_s'):
+        assert np.isfinite(row[m]), m
+    assert row['split'] == 'official_small' and row['weighting'] == 'pwb' and row['eps'] == 0.05 and row['seed'] == 1
+    assert row['device'].startswith('CPU') and row['koniq_lt'] and row['commit']
+    pred = pd.read_csv(out_dir/'predictions.csv')
+    assert len(pred) == row['n'] and np.isfinite(pred.prediction).all()
+    assert 0 < row['shared_n'] <= row['n']                   # the official test set holds every shared test image
+    bins = pd.read_csv(out_dir/'bins.csv')
+    assert len(bins) == 20 and bins.n_test.sum() == row['n'] and bins.n_train.sum() == row['n_train']
+
+
+CHECKS = {'01_split.ipynb': check_split, 'experiment.ipynb': check_experiment}

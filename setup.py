@@ -36,9 +36,11 @@ setup(
     # The shipped data (KonIQ MOS table, Kodak pristines) live in the repository's data/ folder; a
     # non-editable install puts them under <prefix>/share/koniq_lt/data, where koniq_lt.data looks.
     data_files=[('share/koniq_lt/data', [str(p.relative_to(here)) for p in sorted((here/'data').glob('*.*'))]),
-                ('share/koniq_lt/data/kodak', [str(p.relative_to(here)) for p in sorted((here/'data/kodak').glob('*.png'))])],
+                ('share/koniq_lt/data/kodak', [str(p.relative_to(here)) for p in sorted((here/'data/kodak').glob('*.png'))]),
+                # the parameterised experiment notebook that koniq-lt-sweep runs through papermill
+                ('share/koniq_lt/nbs', ['nbs/experiment.ipynb'])],
     install_requires=cfg.get('requirements', '').split(),
-    # data, split and analysis need no torch; `train` adds the fastai/torch stack, `dev` the test and notebook tools
+    # data, split and analysis need no torch; `train` adds the fastai/torch stack and papermill, `dev` the test and notebook tools
     extras_require={'train': cfg.get('train_requirements', '').split(),
                     'dev': cfg.get('train_requirements', '').split() + cfg.get('dev_requirements', '').split()},
     entry_points={'console_scripts': cfg.get('console_scripts', '').split(),

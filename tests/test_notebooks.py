@@ -10,7 +10,8 @@ NBS = ROOT/'nbs'
 RUNS = {
     '01_split.ipynb': dict(seed=3, schedule='mirrored', n_bins=10),
     # full_run=False: one epoch on the tiny demo; the size-matched control split and PWB with a non-default eps
-    'experiment.ipynb': dict(split='official_small', loss='mse', weighting='pwb', eps=0.05, seed=1, full_run=False),
+    'experiment.ipynb': dict(split='official_small', loss='mse', weighting='pwb', eps=0.05, weight_params={'normalize': True},
+                             seed=1, full_run=False),
 }
 
 
@@ -52,8 +53,9 @@ def check_experiment(out_dir, params):
     "The run folder: config, one results row of finite metrics on both test sets, predictions, per-bin errors, figures."
     import numpy as np
     files = {p.name for p in out_dir.iterdir()}
-    assert {'config.json', 'results.csv', 'predictions.csv', 'bins.csv', 'bin_errors.png', 'signed_error.png', 'scatter.png'} <= files
-    assert all((out_dir/f).stat().st_size > 10_000 for f in ('bin_errors.png', 'signed_error.png', 'scatter.png'))
+    figures = ('bin_errors.png', 'signed_error.png', 'scatter.png', 'worst.png')
+    assert {'config.json', 'results.csv', 'predictions.csv', 'bins.csv', *figures} <= files
+    assert all((out_dir/f).stat().st_size > 10_000 for f in figures)
     config = json.loads((out_dir/'config.json').read_text())
     assert {k: config[k] for k in params} == params and config['dataset_label'] == 'demo-tiny (not KonIQ-10k)'
     (row,) = pd.read_csv(out_dir/'results.csv').to_dict('records')

@@ -6,8 +6,8 @@ from conftest import run_script
 
 def test_quickstart_writes_splits_statistics_figures_and_demo_tables(tmp_path):
     # the README runs the defaults (5 epochs on the 'ci' demo, 2 seeds); here --quick (one epoch on tiny inputs)
-    # and one seed check the plumbing; tests/test_learner.py checks that the learner learns
-    res = run_script('koniq-lt-quickstart', '--quick', '--seeds', 1, cwd=tmp_path)
+    # and one seed check the plumbing, two runs in parallel; tests/test_learner.py checks that the learner learns
+    res = run_script('koniq-lt-quickstart', '--quick', '--seeds', 1, '--jobs', 2, cwd=tmp_path)   # two runs at a time
     assert res.returncode == 0, res.stderr
     (run,) = (tmp_path/'runs').iterdir()
     assert run.name.startswith('quickstart-')

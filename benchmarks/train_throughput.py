@@ -6,7 +6,11 @@ autocast, channels-last and cuDNN autotuning on CUDA (float32 on the CPU), as th
 resolution; the cache build is timed apart). Both exclude warm-up steps and report their best timing (of 3 runs
 of `--steps` steps; of the epochs), the usual guard against noise. Prints images/s and their ratio.
 
+Crop-trained models (`--crop`) take random crops of the cached images on the device in the end-to-end run and
+crop-sized random input in the model-only run; TReS's steps include its flipped view, as in training.
+
     python benchmarks/train_throughput.py                          # GPU: ResNet-50 and VGG-16, 384x512, bs 16 and 64
+    python benchmarks/train_throughput.py --archs tres,topiq,maniqa --crop 224,224   # GPU: 224 crops of 384x512
     python benchmarks/train_throughput.py --tiny                   # CPU smoke run (CI): tiny sizes
 """
 import time
@@ -27,8 +31,9 @@ def sync(device):
 
 def model_only_rate(arch, bs, size, device, steps, warmup, repeats=3):
     "Images/s of training steps on random device-resident input: the best of `repeats` timings of `steps` steps."
-    learn_model = ARCHS[arch].make(pretrained=False) if arch != 'cnniqa' else ARCHS[arch].make()
-    model = learn_model.to(device)
+    kw = {} if arch == 'cnniqa' else dict(pretrained=False)
+    if ARCHS[arch].fixed_size: kw['img_size'] = size[0]
+    model = ARCHS[arch].make(**kw).to(device)
     cuda = device.type == 'cuda'
     if cuda: model = model.to(memory_format=torch.channels_last)
     x = torch.randn(bs, 3, *size, device=device)
@@ -37,7 +42,9 @@ def model_only_rate(arch, bs, size, device, steps, warmup, repeats=3):
     opt = torch.optim.Adam(model.parameters(), 1e-4)
     def step():
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            loss = torch.nn.functional.mse_loss(model(x)[:, :1].float(), y)
+            pred = model(x)
+            loss = torch.nn.functional.mse_loss(pred[:, :1].float(), y)
+            if hasattr(model, 'extra_loss'): loss = loss + model.extra_loss(pred.float(), y)
         loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
     for _ in range(warmup): step()
     rates = []
@@ -61,31 +68,39 @@ class TrainTimer(Callback):
         if self.t0 is not None: self.rates.append((self.n - self.skip) * self.dls.train.bs / (time.perf_counter() - self.t0))
 
 
-def end_to_end_rate(arch, bs, size, table, split, device, epochs, warmup):
+def end_to_end_rate(arch, bs, size, crop, table, split, device, epochs, warmup):
     "Images/s of `iqa_learner` training from the uint8 cache: the best epoch's training phase after warm-up batches."
-    dls = iqa_dataloaders(table, split, arch, bs=bs, size=size, valid_pct=0.02, device=device, progress=False)
+    dls = iqa_dataloaders(table, split, arch, bs=bs, size=size, crop=crop, valid_pct=0.02, device=device, progress=False)
     learn = iqa_learner(dls, arch, pretrained=False, save_best=False)
     timer = TrainTimer(warmup)
     with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=timer)
     return max(timer.rates)
 
 
+def arch_crop(arch, crop):
+    "The training crop (H, W) for `arch`: `crop` ('h,w'; 'none' for whole images; None for the architecture's own); CNNIQA takes whole images."
+    if arch == 'cnniqa' or crop == 'none': return None
+    if crop is None: return ARCHS[arch].crop
+    return tuple(int(v) for v in crop.split(','))
+
+
 @call_parse
 def main(
     archs: str = 'resnet50,vgg16',  # Architectures to measure
     batch_sizes: str = '16,64',      # Batch sizes
-    size: str = '384,512',           # Input height,width
+    size: str = '384,512',           # Input height,width (of the image cache)
+    crop: str = None,                # Training crop height,width (default: the architecture's own; 'none': whole images)
     preset: str = 'ci',              # Demo preset whose images feed the end-to-end run
     steps: int = 40,                 # Timed model-only steps
     epochs: int = 3,                 # End-to-end epochs (each timed after warm-up batches; the best counts)
-    tiny: store_true = False,        # CPU smoke run: cnniqa and resnet50, 32x48, bs 8, a few steps, 48 images
+    tiny: store_true = False,        # CPU smoke run: cnniqa and resnet50 (32x32 crops), 32x48, bs 8, a few steps, 48 images
     out: str = None,                 # Also write the results table as CSV here
 ):
     "Print model-only and end-to-end training images/s and their ratio."
     import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     if device.type == 'cuda': setup_cuda(benchmark=True)    # cuDNN autotuning for both paths (iqa_learner sets it too)
-    if tiny: archs, batch_sizes, size, preset, steps, epochs = 'cnniqa,resnet50', '8', '32,48', 'tiny', 3, 2
+    if tiny: archs, batch_sizes, size, crop, preset, steps, epochs = 'cnniqa,resnet50', '8', '32,48', '32,32', 'tiny', 3, 2
     size = tuple(int(v) for v in size.split(','))
     table = read_demo(preset)
     if tiny: table = table.iloc[:48]                          # a smoke run: 6 batches an epoch
@@ -97,9 +112,10 @@ def main(
     for arch in archs.split(','):
         for bs in map(int, batch_sizes.split(',')):
             warm = 3 if tiny else 20
-            m = model_only_rate(arch, bs, size, device, steps, warm)
-            e = end_to_end_rate(arch, bs, size, table, split, device, epochs, warm)
-            rows.append(dict(arch=arch, bs=bs, size=f"{size[0]}x{size[1]}", model_only=round(m, 1), end_to_end=round(e, 1), ratio=round(e / m, 3)))
+            c = arch_crop(arch, crop)
+            m = model_only_rate(arch, bs, c or size, device, steps, warm)
+            e = end_to_end_rate(arch, bs, size, c, table, split, device, epochs, warm)
+            rows.append(dict(arch=arch, bs=bs, size=f"{size[0]}x{size[1]}", crop=f"{c[0]}x{c[1]}" if c else 'whole', model_only=round(m, 1), end_to_end=round(e, 1), ratio=round(e / m, 3)))
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     res = pd.DataFrame(rows)
     if out: res.to_csv(out, index=False)

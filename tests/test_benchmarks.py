@@ -10,6 +10,6 @@ def test_train_throughput_tiny(tmp_path):
                          capture_output=True, text=True, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
     table = pd.read_csv(out)
-    assert list(table.arch) == ['cnniqa', 'resnet50']
+    assert list(table.arch) == ['cnniqa', 'resnet50'] and list(table.crop) == ['whole', '32x32']   # ResNet-50 on crops
     assert (table[['model_only', 'end_to_end', 'ratio']] > 0).all().all()
     assert 'device: CPU' in res.stdout and 'ratio' in res.stdout

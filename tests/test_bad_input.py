@@ -1,9 +1,7 @@
 """Bad MOS tables and split schedules (DESIGN.md §7) through the console script: exit 2, one sentence, nothing written.
-Every case runs the script's entry point in-process (a console-script process takes 4 s to start on 2 cores); two
-also run as the installed console script."""
-import sys
+All but two cases call the script's function in-process (`run_cli`: a console-script process takes 4 s to start
+on 2 cores); those two run the installed console script itself."""
 import pytest
-from fastcore.script import anno_parser
 from conftest import run_script
 from koniq_lt.split import koniq_lt_split
 
@@ -36,27 +34,16 @@ CASES = {   # id: (table text or None for a missing file, extra args, words the 
 TABLE_PROBLEMS = list(CASES)[:list(CASES).index('blank name') + 1] + ['inverted range', 'official w/o set']
 
 
-def run_in_process(monkeypatch, capsys, *args):
-    "Exit status, stdout and stderr of `koniq-lt-split args`: its arguments parsed as the console script parses them, in this process."
-    monkeypatch.setattr(sys, 'argv', ['koniq-lt-split', *map(str, args)])
-    parsed = vars(anno_parser(koniq_lt_split).parse_args())
-    parsed.pop('pdb', None); parsed.pop('xtra', None)
-    with pytest.raises(SystemExit) as stop: koniq_lt_split.__wrapped__(**parsed)   # the function under @call_parse
-    out = capsys.readouterr()
-    return stop.value.code, out.out, out.err
-
-
 @pytest.mark.parametrize('case', CASES)
-def test_bad_input_is_one_clear_sentence(case, write_table, tmp_path, monkeypatch, capsys):
+def test_bad_input_is_one_clear_sentence(case, write_table, tmp_path, run_cli):
     text, args, words = CASES[case]
     table = tmp_path/'missing.csv' if text is None else write_table(text)
     out = tmp_path/'split.csv'
     if case in ('missing file', 'schedule length'):                      # the installed console script itself
         res = run_script('koniq-lt-split', '--out', out, '--csv', table, *args)
-        code, stdout, stderr = res.returncode, res.stdout, res.stderr
-    else: code, stdout, stderr = run_in_process(monkeypatch, capsys, '--out', out, '--csv', table, *args)
-    assert code == 2, stdout + stderr
-    message = stderr.strip()
+    else: res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', out, '--csv', table, *args)
+    assert res.returncode == 2, res.stdout + res.stderr
+    message = res.stderr.strip()
     assert 'Traceback' not in message and len(message.splitlines()) == 1, message
     assert message.startswith('koniq-lt-split: error: ')
     for w in words: assert w in message, message

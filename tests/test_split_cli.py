@@ -1,9 +1,11 @@
-"The koniq-lt-split console script on the real KonIQ-10k MOS table: acceptance numbers, determinism, no overwrite."
+"""The koniq-lt-split console script on the real KonIQ-10k MOS table: acceptance numbers, determinism, no overwrite.
+The seed-0 split comes from the installed script; the other runs call its function in-process (`run_cli`)."""
 import hashlib
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT, run_script
+from koniq_lt.split import koniq_lt_split
 
 KONIQ = ROOT/'data'/'koniq10k_distributions_sets.csv'
 # sha256 of `koniq-lt-split --seed 0` on the shipped table: the published split must never change silently.
@@ -49,53 +51,53 @@ def test_statistics_printed(seed0):
     assert 'Wasserstein' in stdout and '[95, 100]' in stdout
 
 
-def test_same_seed_same_bytes_other_seed_differs(seed0, tmp_path):
+def test_same_seed_same_bytes_other_seed_differs(seed0, tmp_path, run_cli):
     out, _ = seed0
     again, other = tmp_path/'again.csv', tmp_path/'other.csv'
-    assert run_script('koniq-lt-split', '--out', again, '--seed', 0).returncode == 0
-    assert run_script('koniq-lt-split', '--out', other, '--seed', 1).returncode == 0
+    assert run_cli(koniq_lt_split, 'koniq-lt-split', '--out', again, '--seed', 0).returncode == 0
+    assert run_cli(koniq_lt_split, 'koniq-lt-split', '--out', other, '--seed', 1).returncode == 0
     assert again.read_bytes() == out.read_bytes()
     a, b = pd.read_csv(out), pd.read_csv(other)
     assert (a.split != b.split).sum() > 1000               # a different assignment ...
     assert (a.groupby('bin').split.value_counts() == b.groupby('bin').split.value_counts()).all()  # ... same counts
 
 
-def test_refuses_to_overwrite_without_force(seed0, tmp_path):
+def test_refuses_to_overwrite_without_force(seed0, tmp_path, run_cli):
     target = tmp_path/'precious.csv'
     target.write_text('do not touch\n')
-    res = run_script('koniq-lt-split', '--out', target)
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', target)
     assert res.returncode == 2
     assert "already exists; pass --force" in res.stderr and 'Traceback' not in res.stderr
     assert target.read_text() == 'do not touch\n'
     fig = tmp_path/'fig.png'
     fig.write_text('keep')
-    res = run_script('koniq-lt-split', '--out', tmp_path/'new.csv', '--figure', fig)
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'new.csv', '--figure', fig)
     assert res.returncode == 2 and fig.read_text() == 'keep' and not (tmp_path/'new.csv').exists()
-    res = run_script('koniq-lt-split', '--out', target, '--force')
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', target, '--force')
     assert res.returncode == 0 and target.read_bytes() == seed0[0].read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ['fig.png', 'precious.csv']   # no temporary files left
 
 
-def test_kinds_and_figure(seed0, tmp_path):
-    res = run_script('koniq-lt-split', '--out', tmp_path/'r.csv', '--kind', 'random', '--figure', tmp_path/'f.png')
+def test_kinds_and_figure(seed0, tmp_path, run_cli):
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'r.csv', '--kind', 'random', '--figure', tmp_path/'f.png')
     assert res.returncode == 0, res.stderr
     r = pd.read_csv(tmp_path/'r.csv')
     assert (r.split == 'train').sum() == 5777                   # size-matched to the LT split
     assert abs(r.MOS[r.split == 'train'].mean() - r.MOS[r.split == 'test'].mean()) < 1.5
     assert (tmp_path/'f.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
-    res = run_script('koniq-lt-split', '--out', tmp_path/'o.csv', '--kind', 'official')
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'o.csv', '--kind', 'official')
     assert pd.read_csv(tmp_path/'o.csv').split.value_counts().to_dict() == {'train': 7058, 'test': 2015, 'valid': 1000}
 
 
-def test_mirrored_schedule_reverses_the_skew(tmp_path):
-    assert run_script('koniq-lt-split', '--out', tmp_path/'m.csv', '--schedule', 'mirrored').returncode == 0
+def test_mirrored_schedule_reverses_the_skew(tmp_path, run_cli):
+    assert run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'m.csv', '--schedule', 'mirrored').returncode == 0
     m = pd.read_csv(tmp_path/'m.csv')
     assert m.MOS[m.split == 'train'].mean() < m.MOS[m.split == 'test'].mean()
 
 
-def test_other_table_formats(write_table, tmp_path):
+def test_other_table_formats(write_table, tmp_path, run_cli):
     generic = write_table("file,rating\n" + ''.join(f"img{i}.png,{1 + 4*i/39:.4f}\n" for i in range(40)), 'generic.csv')
-    res = run_script('koniq-lt-split', '--out', tmp_path/'g.csv', '--csv', generic, '--image_col', 'file',
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'g.csv', '--csv', generic, '--image_col', 'file',
                      '--score_col', 'rating', '--score_range', '1,5', '--bins', 4, '--schedule', '0.1,0.3,0.6,0.9')
     assert res.returncode == 0, res.stderr
     g = pd.read_csv(tmp_path/'g.csv')
@@ -103,14 +105,14 @@ def test_other_table_formats(write_table, tmp_path):
     assert g.groupby('bin').split.apply(lambda s: (s == 'train').sum()).tolist() == [1, 3, 6, 9]
     scores = write_table("image_name,c1,c2,c3,c4,c5,c_total,MOS,SD,MOS_zscore\n"
                          "a.jpg,0,0,.2,.7,.1,100,3.9,.5,77.4\nb.jpg,0,.5,.5,0,0,90,2.5,.5,30.0\n", 'scores.csv')
-    res = run_script('koniq-lt-split', '--out', tmp_path/'s.csv', '--csv', scores)
+    res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'s.csv', '--csv', scores)
     assert res.returncode == 0, res.stderr
     assert pd.read_csv(tmp_path/'s.csv').MOS.tolist() == [77.4, 30.0]
 
 
-def test_tiny_tables_with_empty_and_single_image_bins(write_table, tmp_path):
+def test_tiny_tables_with_empty_and_single_image_bins(write_table, tmp_path, run_cli):
     for i, text in enumerate(["image_name,MOS\na.jpg,50\n", "image_name,MOS\na.jpg,2\nb.jpg,97\nc.jpg,97.5\n"]):
-        res = run_script('koniq-lt-split', '--out', tmp_path/f'{i}.csv', '--csv', write_table(text, f't{i}.csv'),
+        res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/f'{i}.csv', '--csv', write_table(text, f't{i}.csv'),
                          '--figure', tmp_path/f'{i}.png')
         assert res.returncode == 0, res.stderr
     assert pd.read_csv(tmp_path/'1.csv').split.tolist() == ['test', 'train', 'train']   # round(.1)=0, round(2*.9)=2

@@ -127,6 +127,7 @@ DEMO_PRESETS = {
     'default': dict(n_refs=24, n_views=3, height=192, width=288, seed=0),  # 2,952 images, the demo of the main job
     'ci':      dict(n_refs=12, n_views=2, height=96,  width=144, seed=0),  #   984 images, for CI training runs
     'tiny':    dict(n_refs=4,  n_views=1, height=48,  width=72,  seed=0),  #   164 images, for unit tests
+    'scnn':    dict(n_refs=24, n_views=4, height=256, width=384, seed=1),  # 3,936 images: DBCNN's S-CNN pre-training set
 }
 
 # %% ../nbs/03_datasets.ipynb #815c1544

@@ -14,10 +14,11 @@ from .data import InputError, write_atomic, write_csv
 from .datasets import check_images, read_demo, read_iqa_folder, DEMO_PRESETS
 from .split import make_split
 from .analysis import bin_errors, save_figure, summary_metrics
+from .learner import ARCHS
 
 # %% auto #0
-__all__ = ['CI_SIZES', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds', 'evaluate_run', 'git_commit',
-           'device_name', 'results_row', 'write_run']
+__all__ = ['load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds', 'evaluate_run', 'git_commit', 'device_name',
+           'results_row', 'write_run']
 
 # %% ../nbs/06_experiments.ipynb #f30fcf2a
 def load_dataset(dataset: str = 'demo', full_run: bool = True, seed: int = 0, resolution: str | None = None) -> pd.DataFrame:
@@ -38,13 +39,15 @@ def load_dataset(dataset: str = 'demo', full_run: bool = True, seed: int = 0, re
     return table
 
 # %% ../nbs/06_experiments.ipynb #62d73a49
-CI_SIZES = {'cnniqa': None, 'nima': ((40, 40), (32, 32)),      # (size, crop); None: the demo's own size
-            'tres': ((32, 48), (32, 32)), 'topiq': ((32, 48), (32, 32)), 'maniqa': ((40, 40), (32, 32))}
-
 def run_settings(arch: str, epochs: int, full_run: bool = True) -> dict:
     "Input size, crop and epochs for `arch`: the architecture's own when `full_run`, tiny CPU ones for CI otherwise."
     if full_run: return dict(size=None, crop=None, epochs=epochs)
-    size, crop = CI_SIZES.get(arch, ((32, 48), None)) or (None, None)
+    if arch not in ARCHS: raise InputError(f"The architecture '{arch}' is not one of {', '.join(ARCHS)}.")
+    spec, m = ARCHS[arch], ARCHS[arch].min_side
+    square = spec.fixed_size or (spec.size is not None and spec.size[0] == spec.size[1])
+    if not spec.backbone: size, crop = None, None
+    elif spec.crop: size, crop = ((m + 8, m + 8) if square else (m, round(1.5 * m))), (m, m)
+    else: size, crop = ((m, m) if square else (m, round(1.5 * m))), None
     return dict(size=size, crop=crop, epochs=min(epochs, 1))
 
 # %% ../nbs/06_experiments.ipynb #642c1138

@@ -16,7 +16,7 @@ from PIL import Image
 from fastcore.basics import patch
 from fastai.data.load import DataLoader
 from fastai.data.core import DataLoaders
-from fastai.learner import Learner
+from fastai.learner import Learner, ValueMetric
 from fastai.metrics import AccumMetric
 from fastai.callback.schedule import ParamScheduler, SchedCos
 from fastai.callback.tracker import SaveModelCallback
@@ -29,10 +29,11 @@ from fastprogress.fastprogress import progress_bar
 from .data import InputError, data_dir
 from .datasets import load_rgb
 from .metrics import iqa_metrics
-from .losses import (BIN_WEIGHT_METHODS, BalancedMSELoss, BinWeights, NormInNormLoss, PLCCLoss, TrainLossParams,
-                             WeightedL1Loss, WeightedMSELoss, bin_weights, sampling_weights)
-from .models.backbones import vgg16_iqa, resnet50_iqa
-from .models.cnniqa import CNNIQA, IMAGENET_MEAN, IMAGENET_STD
+from .losses import (BIN_WEIGHT_METHODS, MOS_NOISE_SIGMA, BalancedMSELoss, BinWeights, NormInNormLoss, PLCCLoss,
+                             SumOfLosses, TrainLossParams, WeightedL1Loss, WeightedMSELoss, bin_weights, mos_standard_error,
+                             sampling_weights)
+from .models.backbones import IMAGENET_MEAN, IMAGENET_STD, vgg16_iqa, resnet50_iqa
+from .models.cnniqa import CNNIQA
 from .models.dbcnn import DBCNN
 from .models.nima import NIMA, EMDLoss, rating_histograms
 from .models.tres import TReS
@@ -42,8 +43,9 @@ from fastai.callback.core import Callback
 
 # %% auto #0
 __all__ = ['ARCHS', 'LOSSES', 'decode_resized', 'cache_key', 'image_cache', 'CachedImages', 'CachedImageDL', 'iqa_fastai_metrics',
-           'Arch', 'body_head_splitter', 'split_rows', 'iqa_dataloaders', 'covering_size', 'make_loss', 'iqa_learner',
-           'torch_optimiser', 'ModelLoss', 'DeviceSmoothLoss', 'predict_table']
+           'Stage', 'Arch', 'body_head_splitter', 'split_rows', 'iqa_dataloaders', 'covering_size', 'make_loss',
+           'iqa_learner', 'torch_optimiser', 'ModelLoss', 'DeviceSmoothLoss', 'stage_epochs', 'predict_table',
+           'fit_linear_map']
 
 # %% ../nbs/05_learner.ipynb #d95096f7
 def decode_resized(path, size: tuple[int, int]) -> np.ndarray:
@@ -181,6 +183,16 @@ def iqa_fastai_metrics():
 
 # %% ../nbs/05_learner.ipynb #592409a6
 @dataclass
+class Stage:
+    "One stage of a staged schedule: its share of the epochs, optimiser, learning rate, weight decay, and whether the body is frozen."
+    share: float
+    opt: str
+    lr: float | slice
+    wd: float = 0.0
+    frozen: bool = False
+
+
+@dataclass
 class Arch:
     "How to build an IQA architecture and train it by default."
     make: callable
@@ -191,25 +203,44 @@ class Arch:
     loss: str = 'mse'                            # default loss (a name of `LOSSES`)
     wd: float = 0.0                              # weight decay
     test_crops: int | None = 1                   # crops averaged at test time (1: the centre crop; None: the whole image)
-    fixed_size: bool = False                     # the model is built for its crop size (MANIQA's ViT and TABs)
+    fixed_size: bool = False                     # the model is built for its input size (MANIQA's ViT and TABs)
+    backbone: bool = True                        # the model takes ImageNet `pretrained`/`weights` (all but CNNIQA)
+    stages: tuple | None = None                  # `Stage`s trained in turn by `fit_arch` (DBCNN); None: one cosine run
+    min_side: int = 32                           # the smallest input side the model takes (tiny CI runs)
     note: str = ''
 
+_TRES_NOTE = ("Golestaneh et al. 2022 (official code, isalirezag/TReS): L1 + ranking (0.05) + self-consistency (1), Adam 2e-5, "
+              "weight decay 5e-4 on the official 0-100 loss (5e-6 here, on MOS/100, the same Adam steps), batch 53, 224 crops "
+              "(50 per image per epoch; here 1), lr /10 after each of 3 epochs (here cosine), 50 random test crops")
+_MANIQA_NOTE = "Yang et al. 2022 (official code, IIGROUP/MANIQA, KonIQ config): MSE, Adam 1e-5, wd 1e-5, batch 8, cosine, "
 ARCHS = {
-    'cnniqa': Arch(CNNIQA, 'adam', 1e-3, loss='l1', note="Kang et al. 2014: L1 loss, SGD on grayscale LCN patches; here RGB patches (as IQA-PyTorch), Adam 1e-3 on whole images (mean patch score)"),
+    'cnniqa': Arch(CNNIQA, 'adam', 1e-3, loss='l1', backbone=False,
+                   note="Kang et al. 2014: L1 on 32x32 patches (here the image's mean patch score), grayscale LCN; here RGB patches "
+                        "(as IQA-PyTorch, whose KonIQ config trains the network on whole 384 crops with MSE and AdamW 1e-3), Adam 1e-3"),
     'vgg16': Arch(vgg16_iqa, 'adam', slice(1e-4, 1e-3), note="ours: Adam, backbone 1e-4, head 1e-3"),
     'resnet50': Arch(resnet50_iqa, 'adam', slice(1e-4, 1e-3), note="ours: Adam, backbone 1e-4, head 1e-3"),
-    'dbcnn': Arch(DBCNN, 'adam', slice(1e-5, 1e-3), note="Zhang et al. 2020: Adam, head 1e-3 then all 1e-5 (here at once, per group)"),
-    'nima': Arch(NIMA, 'sgd', slice(3e-7, 3e-6), size=(256, 256), crop=(224, 224),
-                 note="Talebi & Milanfar 2018: SGD momentum 0.9, backbone 3e-7, head 3e-6, 256x256 resize, 224 crops"),
-    'tres': Arch(TReS, 'adam', 2e-5, crop=(224, 224), loss='l1', wd=5e-4, test_crops=50,
-                 note="Golestaneh et al. 2022 (official code): L1 + ranking + self-consistency, Adam 2e-5, wd 5e-4, batch 53, "
-                      "224 crops (50 per image per epoch; here 1), lr /10 each epoch for 3 epochs (here cosine), 50 test crops"),
-    'topiq': Arch(TOPIQ, 'adamw', 3e-5, crop=(384, 384), wd=1e-5, test_crops=None,
-                  note="Chen et al. 2024 (IQA-PyTorch KonIQ config): MSE, AdamW 3e-5, wd 1e-5, batch 16, cosine, "
-                       "384x384 crops of 512x384, frozen backbone batch norm, whole image at test"),
-    'maniqa': Arch(MANIQA, 'adam', 1e-5, crop=(224, 224), wd=1e-5, test_crops=20, fixed_size=True,
-                   note="Yang et al. 2022 (official code, KonIQ config): MSE, Adam 1e-5, wd 1e-5, batch 8, cosine, "
-                        "224 crops with flips, 20 random test crops (the paper)"),
+    'dbcnn': Arch(DBCNN, 'adam', 1e-5, crop=(384, 384), wd=5e-4, test_crops=None,
+                  stages=(Stage(0.5, 'sgd', 1e-3, 5e-4, frozen=True), Stage(0.5, 'adam', 1e-5, 5e-4)),
+                  note="Zhang et al. 2020 (IQA-PyTorch KonIQ config): MSE; the head alone (SGD 1e-3, wd 5e-4), then all from its best "
+                       "(Adam 1e-5, wd 5e-4), half the epochs each; S-CNN pre-trained on Kodak distortions; batch 8; 384x384 crops of "
+                       "512x384 with flips, whole image at test; constant lr (here cosine per stage)"),
+    'nima': Arch(NIMA, 'adam', slice(5e-5, 5e-4), size=(330, 330), crop=(299, 299), loss='l1', test_crops=None, min_side=75,
+                 note="Talebi & Milanfar 2018 as IQA-PyTorch's KonIQ config: Inception-ResNet-v2, one output, L1, Adam backbone 5e-5, "
+                      "head 5e-4, batch 64, 330x330 resize, 299 crops with flips; test: the whole image (IQA-PyTorch: resized to 299x299)"),
+    'nima_emd': Arch(partial(NIMA, backbone='vgg16.tv_in1k', n_buckets=10, dropout=0.75), 'sgd', slice(3e-7, 3e-6), size=(256, 256),
+                     crop=(224, 224), loss='emd',
+                     note="Talebi & Milanfar 2018 (the paper): VGG-16, 10-bucket softmax, EMD on rating histograms, SGD momentum 0.9, "
+                          "backbone 3e-7, head 3e-6, dropout 0.75, 256x256 resize, 224 crops"),
+    'tres': Arch(TReS, 'adam', 2e-5, crop=(224, 224), loss='l1', wd=5e-6, test_crops=50, note=_TRES_NOTE + "; the flipped view's maps as they come"),
+    'tres_flipback': Arch(partial(TReS, flip_back=True), 'adam', 2e-5, crop=(224, 224), loss='l1', wd=5e-6, test_crops=50,
+                          note=_TRES_NOTE + "; the flipped view's maps flipped back (not the official code's)"),
+    'topiq': Arch(TOPIQ, 'adamw', 3e-5, crop=(384, 384), loss='mse_norm_in_norm', wd=1e-5, test_crops=None,
+                  note="Chen et al. 2024 (IQA-PyTorch KonIQ config): MSE + Norm-in-Norm (1.0 each), AdamW 3e-5, wd 1e-5, batch 16, "
+                       "cosine, 384x384 crops of 512x384 with flips, frozen backbone batch norm, whole image at test"),
+    'maniqa': Arch(MANIQA, 'adam', 1e-5, size=(224, 224), wd=1e-5, test_crops=None, fixed_size=True,
+                   note=_MANIQA_NOTE + "whole images resized to 224x224 with flips, scored once"),
+    'maniqa_crops': Arch(MANIQA, 'adam', 1e-5, crop=(224, 224), wd=1e-5, test_crops=20, fixed_size=True,
+                         note=_MANIQA_NOTE + "but the paper's protocol: random 224 crops with flips, mean of 20 random test crops"),
 }
 
 
@@ -258,7 +289,14 @@ def iqa_dataloaders(table: pd.DataFrame, split: pd.DataFrame, arch: str = 'resne
     valid = CachedImageDL(make(rows['valid']), bs=bs, device=device, crop=crop if spec.test_crops is not None else None, seed=seed)
     dls = DataLoaders(train, valid, device=device)
     dls.train_mos, dls.rows, dls.size, dls.targets = train_mos, rows, size, targets
+    dls.noise_sigma = _noise_sigma(table.iloc[rows['train']])
     return dls
+
+
+def _noise_sigma(table: pd.DataFrame) -> float:
+    "The mean standard error of the MOS of `table` in MOS points, or `MOS_NOISE_SIGMA` when it has no rating statistics."
+    try: return mos_standard_error(table)
+    except InputError: return MOS_NOISE_SIGMA
 
 
 def covering_size(size: tuple[int, int], crop: tuple[int, int] | None) -> tuple[int, int]:
@@ -275,9 +313,10 @@ def _folder_size(table) -> tuple[int, int]:
     with Image.open(table.path.iloc[0]) as im: return im.height, im.width
 
 # %% ../nbs/05_learner.ipynb #879db052
-LOSSES = ('mse', 'l1', 'norm_in_norm', 'plcc', 'bmc', 'bni', 'emd')
+LOSSES = ('mse', 'l1', 'norm_in_norm', 'plcc', 'mse_norm_in_norm', 'bmc', 'bni', 'emd')
 
-def make_loss(loss: str = 'mse', weighting: str = 'none', train_mos=None, n_bins: int = 20, **weight_kwargs) -> nn.Module:
+def make_loss(loss: str = 'mse', weighting: str = 'none', train_mos=None, n_bins: int = 20, noise_sigma: float = MOS_NOISE_SIGMA,
+              **weight_kwargs) -> nn.Module:
     "A loss for MOS/100 targets by name, bin-weighted by `weighting` (a `bin_weights` method) from the training MOS."
     if weighting not in BIN_WEIGHT_METHODS: raise InputError(f"The weighting '{weighting}' is not one of {', '.join(BIN_WEIGHT_METHODS)}.")
     if loss not in LOSSES: raise InputError(f"The loss '{loss}' is not one of {', '.join(LOSSES)}.")
@@ -285,36 +324,50 @@ def make_loss(loss: str = 'mse', weighting: str = 'none', train_mos=None, n_bins
     if weighting != 'none':
         if loss in ('bmc', 'bni', 'emd'): raise InputError(f"The '{loss}' loss balances by itself and takes no bin weighting.")
         weights = BinWeights(bin_weights(train_mos, weighting, n_bins, (0, 100), **weight_kwargs), score_range=(0, 1))
-    if loss in ('bmc', 'bni'): return BalancedMSELoss(loss, 0.16, None if loss == 'bmc' else np.asarray(train_mos) / 100, n_bins, (0, 1))
+    if loss in ('bmc', 'bni'): return BalancedMSELoss(loss, noise_sigma, None if loss == 'bmc' else train_mos, n_bins, (0, 100), target_scale=100)
     if loss == 'emd': return EMDLoss()
+    if loss == 'mse_norm_in_norm': return SumOfLosses([WeightedMSELoss(weights), NormInNormLoss(weights)])
     return {'mse': WeightedMSELoss, 'l1': WeightedL1Loss, 'norm_in_norm': NormInNormLoss, 'plcc': PLCCLoss}[loss](weights)
 
 # %% ../nbs/05_learner.ipynb #65dca21a
 def iqa_learner(dls: DataLoaders, arch: str = 'resnet50', loss: str | None = None, weighting: str = 'none', pretrained: bool = True,
                 weights=None, opt: str | None = None, lr=None, wd: float | None = None, n_bins: int = 20, save_best: bool = True,
-                path=None, model_kwargs: dict | None = None, **weight_kwargs) -> Learner:
+                path=None, model_kwargs: dict | None = None, noise_sigma: float | None = None, **weight_kwargs) -> Learner:
     "A fastai Learner for an IQA architecture of `ARCHS` on `dls`, with loss, bin weighting, metrics and defaults."
     if arch not in ARCHS: raise InputError(f"The architecture '{arch}' is not one of {', '.join(ARCHS)}.")
     spec = ARCHS[arch]
-    init = float(np.mean(dls.train_mos)) / 100
-    kw = dict(pretrained=pretrained, weights=weights) if arch != 'cnniqa' else {}
+    kw = dict(pretrained=pretrained, weights=weights) if spec.backbone else {}
     if spec.fixed_size: kw['img_size'] = _square(dls.train.crop or dls.size, arch)
-    model = spec.make(**kw, **({} if arch == 'nima' else dict(init_score=init)), **(model_kwargs or {}))
-    loss_func = make_loss(loss or spec.loss, weighting, dls.train_mos, n_bins, **weight_kwargs)
+    model = spec.make(**kw, init_score=float(np.mean(dls.train_mos)) / 100, **(model_kwargs or {}))
+    loss = loss or spec.loss
+    _check_outputs(model, loss, dls.targets, arch)
+    loss_func = make_loss(loss, weighting, dls.train_mos, n_bins, noise_sigma or getattr(dls, 'noise_sigma', MOS_NOISE_SIGMA), **weight_kwargs)
+    custom = opt is not None or lr is not None or wd is not None
     opt = opt or spec.opt
     if opt not in ('adam', 'adamw', 'sgd'): raise InputError(f"The optimiser '{opt}' is not one of adam, adamw, sgd.")
-    cbs = [TrainLossParams(lr=1e-4), ModelLoss()] + ([SaveModelCallback(monitor='srcc', comp=np.greater, fname='best', with_opt=False)] if save_best else [])
+    cbs = [TrainLossParams(), ModelLoss()] + ([SaveModelCallback(monitor='srcc', comp=np.greater, fname='best', with_opt=False)] if save_best else [])
+    metrics = iqa_fastai_metrics() + ([ValueMetric(loss_func.noise_sigma, 'noise_sigma')] if isinstance(loss_func, BalancedMSELoss) else [])
     learn = Learner(dls, model, loss_func=loss_func, opt_func=torch_optimiser(opt, dls.device), lr=spec.lr if lr is None else lr,
-                    wd=spec.wd if wd is None else wd,
-                    metrics=iqa_fastai_metrics(), splitter=body_head_splitter, cbs=cbs,
+                    wd=spec.wd if wd is None else wd, metrics=metrics, splitter=body_head_splitter, cbs=cbs,
                     path=path or tempfile.mkdtemp(prefix='koniq_lt_'))
     learn.recorder.smooth_loss = DeviceSmoothLoss()
+    learn.stages = None if custom else spec.stages
     learn.iqa_config = dict(arch=arch, size=dls.size, targets=dls.targets, test_crops=spec.test_crops)   # kept by learn.export
     if dls.device.type == 'cuda':
         setup_cuda(benchmark=True)                 # fixed input sizes: let cuDNN pick its fastest kernels
         learn.model.to(memory_format=torch.channels_last)
         learn.to_bf16()
     return learn
+
+
+def _check_outputs(model: nn.Module, loss: str, targets: str, arch: str) -> None:
+    "A distribution head (NIMA's paper form) trains with EMD on rating histograms, and EMD needs one: one clear sentence otherwise."
+    dist = getattr(model, 'n_buckets', 1) > 1
+    if dist != (loss == 'emd'):
+        raise InputError(f"'{arch}' with the '{loss}' loss: " + ("a score-distribution head trains with the 'emd' loss." if dist else
+                         "the 'emd' loss needs a score-distribution head (NIMA's paper form, 'nima_emd')."))
+    if loss == 'emd' and targets != 'histogram':
+        raise InputError(f"The 'emd' loss of '{arch}' needs rating histograms: build the DataLoaders with targets='histogram' (a table with c1..c5).")
 
 
 def torch_optimiser(opt: str, device) -> callable:
@@ -361,9 +414,35 @@ def fit_cosine(self: Learner, n_epoch: int, lr=None, wd=None, cbs=None):
     lr_max = np.array([h['lr'] for h in self.opt.hypers])
     self.fit(n_epoch, lr_max, wd=wd, cbs=[ParamScheduler({'lr': SchedCos(lr_max, lr_max * 1e-3)})] + list(cbs or []))
 
+
+def stage_epochs(n_epoch: int, stages) -> list[int]:
+    "Epochs of each stage: its share of `n_epoch`, rounded, at least one; the last stage takes the rest."
+    counts = [max(1, round(n_epoch * s.share)) for s in stages[:-1]]
+    return counts + [max(1, n_epoch - sum(counts))]
+
+
+@patch
+def fit_arch(self: Learner, n_epoch: int) -> int:
+    "Train by the architecture's schedule: `fit_cosine` over `n_epoch`, or its `stages` in turn; returns the epochs run."
+    if not getattr(self, 'stages', None):
+        self.fit_cosine(n_epoch)
+        return n_epoch
+    counts, params = stage_epochs(n_epoch, self.stages), list(self.model.parameters())
+    trainable = [p.requires_grad for p in params]       # as the model has them (TOPIQ freezes its batch norm itself)
+    for stage, n in zip(self.stages, counts):
+        for p, t in zip(params, trainable): p.requires_grad_(t)         # the splitter groups trainable parameters only
+        self.opt_func, self.opt = torch_optimiser(stage.opt, self.dls.device), None
+        self.train_bn = not stage.frozen                 # a frozen stream keeps its batch-norm weights too
+        if stage.frozen: self.freeze()
+        else: self.unfreeze()
+        self.fit_cosine(n, lr=stage.lr, wd=stage.wd)
+    for p, t in zip(params, trainable): p.requires_grad_(t)             # left as it was found
+    self.train_bn = True
+    return sum(counts)
+
 # %% ../nbs/05_learner.ipynb #a349528b
 def predict_table(learn: Learner, table: pd.DataFrame, split: pd.DataFrame | None = None, rows=None, n_crops: int | None = -1,
-                  seed: int = 0, bs: int | None = None, cache_dir=None) -> pd.DataFrame:
+                  seed: int = 0, bs: int | None = None, cache_dir=None, linear_map: bool = True) -> pd.DataFrame:
     "Predictions for `rows` of `table` (default: the test rows of `split`) as image_name, MOS, prediction (0-100), split."
     dls, cfg = learn.dls, learn.iqa_config
     if n_crops == -1: n_crops = cfg.get('test_crops', 1)                 # the architecture's own test protocol
@@ -382,5 +461,16 @@ def predict_table(learn: Learner, table: pd.DataFrame, split: pd.DataFrame | Non
         preds.append(p[:, 0].float().numpy())
     out = table.iloc[rows][['image_name', 'MOS']].reset_index(drop=True)
     out['prediction'] = np.mean(preds, 0) * 100
+    if linear_map and cfg.get('linear_map') is not None:
+        k, b = cfg['linear_map']
+        out['raw_prediction'], out['prediction'] = out.prediction, k * out.prediction + b
     if split is not None: out = out.merge(split[['image_name', 'split']], on='image_name', how='left')
     return out
+
+
+def fit_linear_map(learn: Learner, table: pd.DataFrame, n_crops: int | None = -1, seed: int = 0, cache_dir=None) -> tuple[float, float]:
+    "LinearityIQA's (k, b): least squares of the training MOS on the model's predictions for its training rows; kept in the learner."
+    train = predict_table(learn, table, rows=learn.dls.rows['train'], n_crops=n_crops, seed=seed, cache_dir=cache_dir, linear_map=False)
+    k, b = np.polyfit(train.prediction.to_numpy(float), train.MOS.to_numpy(float), 1)
+    learn.iqa_config['linear_map'] = (float(k), float(b))
+    return learn.iqa_config['linear_map']

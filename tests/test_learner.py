@@ -9,20 +9,21 @@ from koniq_lt.datasets import read_demo
 from koniq_lt.learner import ARCHS, iqa_dataloaders, iqa_learner, predict_table
 from koniq_lt.metrics import iqa_metrics
 from koniq_lt.split import cut_train, lt_split, official_split
+from koniq_lt.experiments import run_settings
 
-# CPU sizes: the heavy backbones run on 32x48 inputs (crop-trained ones on 32x32 crops, MANIQA's ViT-B/8 built for
-# 32x32) so that CI stays short; the code path is the full one.
-SIZES = {'cnniqa': None, 'vgg16': (32, 48), 'resnet50': (32, 48), 'dbcnn': (32, 48), 'nima': (40, 40),
-         'tres': (32, 48), 'topiq': (32, 48), 'maniqa': (40, 40)}
-CROPS = {'nima': (32, 32), 'tres': (32, 32), 'topiq': (32, 32), 'maniqa': (32, 32)}
-# ... the ImageNet backbones train on 160 of the CI preset's train images (valid and test stay whole), the three
-# attention models (150, 44 and 128 M parameters) on 64 and are scored on 48 test images
-TRAIN_CUT = {'vgg16': 160, 'resnet50': 160, 'dbcnn': 160, 'tres': 64, 'topiq': 64, 'maniqa': 64}
-TEST_CUT = {'tres': 48, 'topiq': 48, 'maniqa': 48}
-# NIMA's default VGG-16 keeps its 120 M-parameter fully connected layers and MANIQA's channel attention over ViT-B/8's
-# 4 x 768 channels costs seconds per CPU batch: on the CPU test they take smaller backbones (NIMA the paper's
-# MobileNet, MANIQA a ViT-S/8, two of its blocks and a 384-wide neck): the same code path in a fraction of the time
-MODEL_KWARGS = {'nima': dict(backbone='mobilenetv2_100.ra_in1k'), 'maniqa': dict(backbone='vit_small_patch8_224.dino', blocks=(8, 9), dim=384)}
+# CPU sizes: the tiny inputs of a CI-sized experiment run (`run_settings(arch, 1, full_run=False)`: 32x48 images, 32x32
+# crops, square ones for MANIQA, 75x75 crops for NIMA's Inception), so that CI stays short; the code path is the full one.
+# The ImageNet backbones train on 160 of the CI preset's train images (valid and test stay whole), the attention models
+# (150, 44 and 128 M parameters) on 64 and are scored on 48 test images
+TRAIN_CUT = {'vgg16': 160, 'resnet50': 160, 'dbcnn': 160, 'nima': 64, 'nima_emd': 64, 'tres': 64, 'tres_flipback': 64, 'topiq': 64,
+             'maniqa': 64, 'maniqa_crops': 64}
+TEST_CUT = {'nima': 48, 'nima_emd': 48, 'tres': 48, 'tres_flipback': 48, 'topiq': 48, 'maniqa': 48, 'maniqa_crops': 48}
+# NIMA's Inception-ResNet-v2 (54 M) and the paper form's VGG-16 with its 120 M-parameter fully connected layers, and MANIQA's
+# channel attention over ViT-B/8's 4 x 768 channels, cost seconds per CPU batch: on the CPU test they take smaller backbones
+# (NIMA the paper's MobileNet, MANIQA a ViT-S/8, two of its blocks and a 384-wide neck): the same code path in a fraction of the time
+SMALL = dict(backbone='mobilenetv2_100.ra_in1k')
+MODEL_KWARGS = {'nima': SMALL, 'nima_emd': SMALL, 'maniqa': dict(backbone='vit_small_patch8_224.dino', blocks=(8, 9), dim=384)}
+MODEL_KWARGS['maniqa_crops'] = MODEL_KWARGS['maniqa']
 
 
 @pytest.fixture(scope='module')
@@ -41,23 +42,24 @@ def with_rating_histograms(table):
 def test_architecture_fits_one_epoch_and_round_trips(arch, ci_demo, tmp_path):
     split = official_split(ci_demo)
     if arch in TRAIN_CUT: split = cut_train(split, TRAIN_CUT[arch])
-    targets = 'histogram' if arch == 'nima' else 'score'            # NIMA trains with EMD on rating histograms
-    if arch == 'nima': ci_demo = with_rating_histograms(ci_demo)
-    dls = iqa_dataloaders(ci_demo, split, arch, bs=16, size=SIZES[arch], crop=CROPS.get(arch), device='cpu',
+    targets = 'histogram' if ARCHS[arch].loss == 'emd' else 'score'    # NIMA's paper form trains with EMD on rating histograms
+    if targets == 'histogram': ci_demo = with_rating_histograms(ci_demo)
+    ci = run_settings(arch, 1, full_run=False)
+    dls = iqa_dataloaders(ci_demo, split, arch, bs=16, size=ci['size'], crop=ci['crop'], device='cpu',
                           targets=targets, progress=False, cache_dir=tmp_path/'cache')
-    learn = iqa_learner(dls, arch, loss='emd' if arch == 'nima' else 'mse', pretrained=False, path=tmp_path, model_kwargs=MODEL_KWARGS.get(arch))
+    learn = iqa_learner(dls, arch, pretrained=False, path=tmp_path, model_kwargs=MODEL_KWARGS.get(arch))   # the default loss
     xb, yb = dls.one_batch()                                          # forward and backward on a tiny batch
     out = learn.model(xb[:2]); out[:, 0].sum().backward()
     assert out.shape[0] == 2 and all(torch.isfinite(p.grad).all() for p in learn.model.parameters() if p.grad is not None)
     learn.model.zero_grad()
-    with learn.no_bar(), learn.no_logging(): learn.fit_cosine(1)
+    with learn.no_bar(), learn.no_logging(): assert learn.fit_arch(1) == (2 if ARCHS[arch].stages else 1)
     assert np.isfinite(learn.recorder.values[-1]).all()
     learn.export(tmp_path/'learner.pkl')
     back = load_learner(tmp_path/'learner.pkl')
     learn.model.eval(); back.model.eval()
     with torch.no_grad(): assert torch.allclose(back.model(xb[:4]), learn.model(xb[:4]), atol=1e-5)
-    # scored as its paper does: the centre crop, the whole image (TOPIQ), or the mean of seeded random crops (TReS 50,
-    # MANIQA 20; here 2 to keep CI short)
+    # scored as its reference does: the centre crop, the whole image (TOPIQ, DBCNN, NIMA, MANIQA), or the mean of seeded
+    # random crops (TReS 50, maniqa_crops 20; here 2 to keep CI short)
     n_crops = min(ARCHS[arch].test_crops, 2) if ARCHS[arch].test_crops else ARCHS[arch].test_crops
     rows = np.flatnonzero(ci_demo.image_name.isin(split.image_name[split.split == 'test']))[:TEST_CUT.get(arch)]
     pred = predict_table(learn, ci_demo, split, rows=rows, n_crops=n_crops, seed=3)
@@ -95,3 +97,6 @@ def test_bad_learner_arguments(ci_demo, tmp_path):
     with pytest.raises(InputError, match="not one of cnniqa"): iqa_learner(dls, 'alexnet')
     with pytest.raises(InputError, match="not one of mse"): iqa_learner(dls, 'cnniqa', loss='huber')
     with pytest.raises(InputError, match="not in the split"): iqa_dataloaders(ci_demo, split.iloc[:10], 'cnniqa', device='cpu')
+    with pytest.raises(InputError, match="trains with the 'emd' loss"): iqa_learner(dls, 'nima_emd', loss='mse', pretrained=False)
+    with pytest.raises(InputError, match="needs rating histograms"): iqa_learner(dls, 'nima_emd', pretrained=False)
+    with pytest.raises(InputError, match="needs a score-distribution head"): iqa_learner(dls, 'cnniqa', loss='emd')

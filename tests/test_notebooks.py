@@ -9,8 +9,9 @@ NBS = ROOT/'nbs'
 # Non-default parameters per parameterised notebook, and a check of what each run must produce.
 RUNS = {
     '01_split.ipynb': dict(seed=3, schedule='mirrored', n_bins=10),
-    # full_run=False: one epoch on the tiny demo; the size-matched control split and PWB with a non-default eps
-    'experiment.ipynb': dict(split='official_small', loss='mse', weighting='pwb', eps=0.05, weight_params={'normalize': True},
+    # full_run=False: one epoch on the tiny demo; the size-matched control split, Norm-in-Norm (scale-free: the linear map)
+    # and PWB with a non-default eps
+    'experiment.ipynb': dict(split='official_small', loss='norm_in_norm', weighting='pwb', eps=0.05, weight_params={'normalize': True},
                              seed=1, full_run=False),
 }
 
@@ -66,6 +67,10 @@ def check_experiment(out_dir, params):
     assert row['device'].startswith('CPU') and row['koniq_lt'] and row['commit']
     pred = pd.read_csv(out_dir/'predictions.csv')
     assert len(pred) == row['n'] and np.isfinite(pred.prediction).all()
+    # Norm-in-Norm has no scale: the errors are those of LinearityIQA's map, fitted on the training images
+    assert np.isfinite([row['map_k'], row['map_b']]).all() and np.isnan(row['noise_sigma'])
+    assert np.allclose(pred.prediction, row['map_k'] * pred.raw_prediction + row['map_b'])
+    assert np.isclose(row['mae'], (pred.prediction - pred.MOS).abs().mean())
     assert 0 < row['shared_n'] <= row['n']                   # the official test set holds every shared test image
     bins = pd.read_csv(out_dir/'bins.csv')
     assert len(bins) == 20 and bins.n_test.sum() == row['n'] and bins.n_train.sum() == row['n_train']

@@ -11,7 +11,8 @@ from torch import nn
 from ..data import InputError
 
 # %% auto #0
-__all__ = ['cached_weights', 'create_backbone', 'conv_body', 'ScoreHead', 'BackboneIQA', 'vgg16_iqa', 'resnet50_iqa']
+__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'cached_weights', 'create_backbone', 'conv_body', 'InputNorm', 'ScoreHead',
+           'BackboneIQA', 'vgg16_iqa', 'resnet50_iqa']
 
 # %% ../../nbs/04a_models.backbones.ipynb #1db1f204
 def cached_weights(model_name: str) -> Path | None:
@@ -49,6 +50,19 @@ def conv_body(model: nn.Module) -> nn.Module:
     model.reset_classifier(0)
     if hasattr(model, 'pre_logits'): model.pre_logits = nn.Identity()
     return model
+
+# %% ../../nbs/04a_models.backbones.ipynb #6c55274a
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+
+class InputNorm(nn.Module):
+    "Maps ImageNet-normalised input to the normalisation `backbone` was pre-trained with (its timm `pretrained_cfg` mean and std)."
+    def __init__(self, backbone: nn.Module):
+        super().__init__()
+        cfg = getattr(backbone, 'pretrained_cfg', {}) or {}
+        mean, std = torch.tensor(cfg.get('mean', IMAGENET_MEAN)), torch.tensor(cfg.get('std', IMAGENET_STD))
+        self.register_buffer('scale', (torch.tensor(IMAGENET_STD) / std).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer('shift', ((torch.tensor(IMAGENET_MEAN) - mean) / std).view(1, 3, 1, 1), persistent=False)
+    def forward(self, x): return x * self.scale.to(x.dtype) + self.shift.to(x.dtype)
 
 # %% ../../nbs/04a_models.backbones.ipynb #2da3f8c1
 class ScoreHead(nn.Sequential):

@@ -7,14 +7,12 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .backbones import ScoreHead
+from .backbones import IMAGENET_MEAN, IMAGENET_STD, ScoreHead
 
 # %% auto #0
-__all__ = ['IMAGENET_MEAN', 'IMAGENET_STD', 'local_contrast_normalise', 'CNNIQA']
+__all__ = ['local_contrast_normalise', 'CNNIQA']
 
 # %% ../../nbs/04b_models.cnniqa.ipynb #c42445c4
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
-
 def local_contrast_normalise(gray: torch.Tensor, size: int = 3, c: float = 1 / 255) -> torch.Tensor:
     "(I − μ)/(σ + c) with μ, σ the mean and standard deviation over each pixel's `size`×`size` neighbourhood."
     mu = F.avg_pool2d(gray, size, 1, size // 2, count_include_pad=False)

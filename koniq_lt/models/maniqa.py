@@ -8,15 +8,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from timm.models.swin_transformer import SwinTransformerBlock
-from .backbones import create_backbone
-from .cnniqa import IMAGENET_MEAN, IMAGENET_STD
+from .backbones import InputNorm, create_backbone
 
 # %% auto #0
 __all__ = ['TransposedAttention', 'ScaleSwin', 'PatchWeightedScore', 'MANIQA']
 
 # %% ../../nbs/04g_models.maniqa.ipynb #ce4cef41
 class TransposedAttention(nn.Module):
-    "MANIQA's TAB: channel-by-channel attention over (B, C, N) maps, with linear maps along the N positions, plus a residual."
+    "MANIQA's TAB: channel-by-channel attention over (B, C, N) maps, linear maps along the N positions, the official reshape, a residual."
     def __init__(self, n: int, dropout: float = 0.1):
         super().__init__()
         self.q, self.k, self.v = nn.Linear(n, n), nn.Linear(n, n), nn.Linear(n, n)
@@ -24,7 +23,8 @@ class TransposedAttention(nn.Module):
         self.scale = n ** -0.5
     def forward(self, x):
         attn = torch.softmax(self.q(x) @ self.k(x).transpose(1, 2) * self.scale, -1)    # (B, C, C)
-        return x + self.drop(attn @ self.v(x))
+        y = (attn @ self.v(x)).transpose(1, 2).reshape(x.shape)                       # as TABlock: a reshape, not a transpose back
+        return x + self.drop(y)
 
 # %% ../../nbs/04g_models.maniqa.ipynb #4ea64000
 class ScaleSwin(nn.Module):
@@ -68,13 +68,10 @@ class MANIQA(nn.Module):
                  scale: float = 0.8, window: int = 4, mlp_hidden: int = 768, dropout: float = 0.1):
         super().__init__()
         self.vit = create_backbone(backbone, pretrained, weights, img_size=img_size)
+        self.input_norm = InputNorm(self.vit)            # the package's ImageNet normalisation → the ViT's ([-1, 1])
         self.blocks = list(blocks)
         grid = self.vit.patch_embed.grid_size
         n, c = grid[0] * grid[1], self.vit.embed_dim * len(self.blocks)
-        cfg = self.vit.pretrained_cfg                    # input in the package's ImageNet normalisation → the ViT's
-        mean, std = torch.tensor(cfg.get('mean', IMAGENET_MEAN)), torch.tensor(cfg.get('std', IMAGENET_STD))
-        self.register_buffer('in_scale', (torch.tensor(IMAGENET_STD) / std).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer('in_shift', ((torch.tensor(IMAGENET_MEAN) - mean) / std).view(1, 3, 1, 1), persistent=False)
         self.tab1 = nn.Sequential(*[TransposedAttention(n, dropout) for _ in range(n_tab)])
         self.reduce1 = nn.Conv2d(c, dim, 1)
         self.swin1 = ScaleSwin(dim, grid, window=window, mlp_hidden=mlp_hidden, scale=scale, dropout=dropout)
@@ -84,8 +81,7 @@ class MANIQA(nn.Module):
         self.head = PatchWeightedScore(dim // 2, dropout, init_score)
 
     def forward(self, x):
-        x = x * self.in_scale.to(x.dtype) + self.in_shift.to(x.dtype)
-        feats = self.vit.forward_intermediates(x, indices=self.blocks, norm=False, stop_early=True, intermediates_only=True)
+        feats = self.vit.forward_intermediates(self.input_norm(x), indices=self.blocks, norm=False, stop_early=True, intermediates_only=True)
         x = torch.cat(feats, 1)                                         # (B, 4·768, h, w)
         hw = x.shape[2:]
         x = self.swin1(self.reduce1(self.tab1(x.flatten(2)).unflatten(2, hw)))

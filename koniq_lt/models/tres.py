@@ -70,7 +70,8 @@ class TReS(nn.Module):
     "TReS (Golestaneh et al. 2022): 4-scale L2-pooled ResNet-50 features, a transformer encoder, and a linear score."
     def __init__(self, pretrained: bool = True, weights=None, backbone: str = 'resnet50.tv_in1k', init_score: float = 0.59,
                  heads: int = 16, layers: int = 2, d_ff: int = 64, dropout: float = 0.5, feature_dropout: float = 0.1,
-                 self_consistency: bool = True, rank_weight: float = 0.05, consistency_weight: float = 1.0):
+                 self_consistency: bool = True, flip_back: bool = False, rank_weight: float = 0.05,
+                 consistency_weight: float = 1.0, score_scale: float = 100.0):
         super().__init__()
         self.body = create_backbone(backbone, pretrained, weights, features_only=True, out_indices=(1, 2, 3, 4))
         chans = self.body.feature_info.channels()
@@ -84,7 +85,8 @@ class TReS(nn.Module):
         nn.init.normal_(self.head.weight, std=0.01); nn.init.constant_(self.head.bias, init_score)
         for m in self.encoder.modules():
             if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight)
-        self.self_consistency, self.rank_weight, self.consistency_weight = self_consistency, rank_weight, consistency_weight
+        self.self_consistency, self.flip_back = self_consistency, flip_back
+        self.rank_weight, self.consistency_weight, self.score_scale = rank_weight, consistency_weight, score_scale
         self._views = None
 
     def features(self, x):
@@ -104,12 +106,13 @@ class TReS(nn.Module):
         if not (self.training and self.self_consistency): return self.features(x)[0]
         s, t, top = self.features(torch.cat((x, x.flip(3))))
         n, (h, w) = len(x), top.shape[2:]
-        t_back = t[n:].unflatten(1, (h, w)).flip(2).flatten(1, 2)       # the flipped view's maps, flipped back
-        self._views = (s[n:], t[:n], t_back, top[:n], top[n:].flip(3))
+        t_flip, top_flip = t[n:], top[n:]                                # as they come (the official code) ...
+        if self.flip_back: t_flip, top_flip = t_flip.unflatten(1, (h, w)).flip(2).flatten(1, 2), top_flip.flip(3)   # ... or flipped back
+        self._views = (s[n:], t[:n], t_flip, top[:n], top_flip)
         return s[:n]
 
     def extra_loss(self, pred, target, loss_func=None) -> torch.Tensor:
-        "The paper's extra terms for the last training batch: ranking; with flips also self-consistency and the flipped view's loss."
+        "The official code's extra terms for the last training batch, on the targets' scale: ranking; with flips also self-consistency and the flipped view's loss."
         y = target[:, 0]
         rank = relative_ranking_loss(pred[:, 0], y)
         if self._views is None: return self.rank_weight * rank
@@ -117,7 +120,7 @@ class TReS(nn.Module):
         self._views = None
         rank_flip = relative_ranking_loss(s_flip[:, 0], y)
         def both_ways(a, b): return F.l1_loss(a.float(), b.detach().float()) + F.l1_loss(b.float(), a.detach().float())
-        features = both_ways(t, t_flip) + both_ways(top, top_flip)
+        features = (both_ways(t, t_flip) + both_ways(top, top_flip)) / self.score_scale   # scale-free terms, per MOS point
         ranking = both_ways(rank.reshape(1), rank_flip.reshape(1)) / 2
         loss = self.rank_weight * (rank + rank_flip) + self.consistency_weight * (features + ranking)
         return loss + (loss_func(s_flip, target) if loss_func is not None else 0)

@@ -12,8 +12,15 @@ crop-sized random input in the model-only run; TReS's steps include its flipped 
     python benchmarks/train_throughput.py                          # GPU: ResNet-50 and VGG-16, 384x512, bs 16 and 64
     python benchmarks/train_throughput.py --archs tres,topiq,maniqa --crop 224,224   # GPU: 224 crops of 384x512
     python benchmarks/train_throughput.py --tiny                   # CPU smoke run (CI): tiny sizes
+
+`--record FILE` also writes the run as a record (markdown: the command, date, device, torch and package versions, commit, and
+the table). The README's throughput tables are such records, included verbatim between `<!-- record: FILE -->` markers
+(`tests/test_repo.py` checks that they are the files' content): figures are never copied by hand.
 """
-import time
+import platform, shlex, sys, time
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
@@ -23,6 +30,7 @@ from fastai.torch_core import setup_cuda
 from koniq_lt.datasets import read_demo
 from koniq_lt.split import official_split
 from koniq_lt.learner import ARCHS, iqa_dataloaders, iqa_learner, image_cache
+from koniq_lt.experiments import device_name, git_commit
 
 
 def sync(device):
@@ -31,7 +39,7 @@ def sync(device):
 
 def model_only_rate(arch, bs, size, device, steps, warmup, repeats=3):
     "Images/s of training steps on random device-resident input: the best of `repeats` timings of `steps` steps."
-    kw = {} if arch == 'cnniqa' else dict(pretrained=False)
+    kw = dict(pretrained=False) if ARCHS[arch].backbone else {}
     if ARCHS[arch].fixed_size: kw['img_size'] = size[0]
     model = ARCHS[arch].make(**kw).to(device)
     cuda = device.type == 'cuda'
@@ -84,6 +92,21 @@ def arch_crop(arch, crop):
     return tuple(int(v) for v in crop.split(','))
 
 
+def write_record(path, res: pd.DataFrame, device, preset: str, n_images: int) -> str:
+    "Write the benchmark run as a markdown record (command, date, device, versions, commit, table) to `path`; its text."
+    command = 'python benchmarks/train_throughput.py ' + ' '.join(shlex.quote(a) for a in sys.argv[1:])
+    versions = ', '.join(f"{p} {version(p)}" for p in ('torch', 'timm', 'fastai', 'koniq_lt'))
+    table = res.rename(columns={'arch': 'model', 'bs': 'batch', 'size': 'cache', 'model_only': 'model only (img/s)',
+                                'end_to_end': 'iqa_learner (img/s)'})
+    lines = ['| ' + ' | '.join(table.columns) + ' |', '|' + '---|' * len(table.columns)]
+    lines += ['| ' + ' | '.join(f"{v:,}" if isinstance(v, (int, float, np.number)) else str(v) for v in row) + ' |' for row in table.itertuples(index=False)]
+    text = (f"`{command}`\n\n{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {device_name(device)}; {versions}; "
+            f"Python {platform.python_version()}; commit {git_commit()}; {n_images:,} demo images ('{preset}')\n\n" + '\n'.join(lines) + '\n')
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text)
+    return text
+
+
 @call_parse
 def main(
     archs: str = 'resnet50,vgg16',  # Architectures to measure
@@ -95,6 +118,7 @@ def main(
     epochs: int = 3,                 # End-to-end epochs (each timed after warm-up batches; the best counts)
     tiny: store_true = False,        # CPU smoke run: cnniqa and resnet50 (32x32 crops), 32x48, bs 8, a few steps, 48 images
     out: str = None,                 # Also write the results table as CSV here
+    record: str = None,              # Also write a markdown record of the run here (e.g. benchmarks/records/h200.md)
 ):
     "Print model-only and end-to-end training images/s and their ratio."
     import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
@@ -119,4 +143,5 @@ def main(
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     res = pd.DataFrame(rows)
     if out: res.to_csv(out, index=False)
+    if record: print(f"record written to {record}:\n" + write_record(record, res, device, preset, len(table)))
     return res

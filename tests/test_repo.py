@@ -31,3 +31,10 @@ def test_console_scripts_installed():
     from pathlib import Path
     for name in ('koniq-lt-split', 'koniq-lt-quickstart'):
         assert (Path(sys.executable).parent/name).exists(), name
+
+
+def test_readme_benchmark_figures_are_their_records():
+    "Every throughput table in the README is a benchmark record file, included verbatim (no hand-copied figures)."
+    blocks = re.findall(r"<!-- record: (\S+) -->\n(.*?)<!-- end record -->", README, re.S)
+    assert blocks, "the README shows no benchmark record"
+    for path, text in blocks: assert text == (ROOT/path).read_text(), path

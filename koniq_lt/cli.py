@@ -69,7 +69,7 @@ def koniq_lt_sweep(
     runs: str = 'runs/sweep',       # Sweep folder: one subfolder per run; finished runs are skipped
     dataset: str = 'demo:ci',       # 'demo', 'demo:<preset>' or a KonIQ-style folder (1024x768/ or 512x384/ beside the CSV)
     split: str = 'official,lt',     # Splits: official, random, lt, official_small (comma-separated)
-    arch: str = 'cnniqa',           # Architectures: cnniqa, vgg16, resnet50, dbcnn, nima, tres, topiq, maniqa
+    arch: str = 'cnniqa',           # Architectures: cnniqa, vgg16, resnet50, dbcnn, nima, tres, topiq, maniqa (variants: nima_emd, tres_flipback, maniqa_crops)
     method: str = 'default',        # Methods loss[+weighting][:eps], e.g. mse,mse+pwb:0.05,bmc (default: the architecture's loss)
     sampling: str = 'none',         # Balanced sampling: none, inverse, sqrt_inv
     bs: str = '16',                 # Batch sizes

@@ -152,7 +152,7 @@ def test_check_images_needs_paths():
 
 def test_unknown_preset(tmp_path):
     with pytest.raises(InputError) as e: build_demo('large', cache_dir=tmp_path)
-    assert one_sentence(e) == "The demo preset 'large' is not one of default, ci, tiny."
+    assert one_sentence(e) == "The demo preset 'large' is not one of default, ci, tiny, scnn."
     assert not any(tmp_path.iterdir())
 
 

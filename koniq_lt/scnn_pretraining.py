@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from fastcore.script import call_parse, store_true
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
+from fastai.metrics import accuracy
 from fastai.callback.schedule import ParamScheduler, SchedExp
 import fastai.callback.progress  # noqa: F401  (progress bars; Learner.no_bar)
 from .data import InputError, cli_errors, write_atomic
@@ -43,8 +44,9 @@ def reference_split(table: pd.DataFrame, valid_share: float = 0.2, seed: int = 0
     return table.reference.isin(held).to_numpy()
 
 # %% ../nbs/05b_scnn_pretraining.ipynb #4966d5d6
-def _cross_entropy(pred, targ): return F.cross_entropy(pred.float(), targ[:, 0].long())
-def _accuracy(pred, targ): return (pred.argmax(1) == targ[:, 0].long()).float().mean()
+def _cross_entropy(pred, targ):
+    "Cross-entropy of class scores against the class indices that `CachedImages` holds as float targets (N, 1)."
+    return F.cross_entropy(pred.float(), targ[:, 0].long())
 
 
 def pretrain_scnn(out=None, epochs: int = 30, bs: int = 128, lr: float = 1e-2, crop: int = 224, preset: str = 'scnn',
@@ -67,15 +69,15 @@ def pretrain_scnn(out=None, epochs: int = 30, bs: int = 128, lr: float = 1e-2, c
     train = CachedImageDL(make(~held), bs=bs, shuffle=True, drop_last=(~held).sum() > bs, device=device, crop=(crop, crop), augment=True, seed=seed)
     valid = CachedImageDL(make(held), bs=bs, device=device, crop=(crop, crop), seed=seed)
     learn = Learner(DataLoaders(train, valid, device=device), SCNN(n_classes=len(names)), loss_func=_cross_entropy,
-                    opt_func=torch_optimiser('sgd', device), lr=lr, wd=5e-4, metrics=_accuracy)
+                    opt_func=torch_optimiser('sgd', device), lr=lr, wd=5e-4, metrics=accuracy)
     if device.type == 'cuda': learn.to_bf16()
     with nullcontext() if progress else learn.no_bar():
         learn.fit(epochs, lr, cbs=ParamScheduler({'lr': SchedExp(lr, lr * 1e-3)}))
-    accuracy = float(learn.validate()[1])
+    top1 = float(learn.validate()[1])
     state = {k: v.detach().cpu() for k, v in learn.model.state_dict().items()}
     record = dict(classes=names, preset=preset, train_images=int((~held).sum()), held_out_images=int(held.sum()),
                   held_out_references=sorted(table.reference[held].unique()), epochs=epochs, batch_size=bs, lr=lr, crop=crop,
-                  held_out_accuracy=round(accuracy, 4), device=str(device), torch=torch.__version__,
+                  held_out_accuracy=round(top1, 4), device=str(device), torch=torch.__version__,
                   made=datetime.now(timezone.utc).isoformat(timespec='seconds'))
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, lambda p: torch.save(state, p), force=force)

@@ -51,10 +51,10 @@ def load_scnn_features(scnn: SCNN, path) -> SCNN:
     except Exception as e: raise InputError(f"The S-CNN weights file '{path}' cannot be read as a PyTorch state dict ({type(e).__name__}).") from None
     state = {k.removeprefix('module.'): v for k, v in (state.items() if isinstance(state, dict) else [])}
     features = {k.removeprefix('features.'): v for k, v in state.items() if k.startswith('features.')}
-    expected = scnn.features.state_dict()
-    if set(features) != set(expected) or any(features[k].shape != v.shape for k, v in expected.items()):
-        raise InputError(f"The S-CNN weights file '{path}' does not hold DBCNN's S-CNN feature layers (keys features.0.weight ... features.25.num_batches_tracked).")
-    scnn.features.load_state_dict(features)
+    expected = {k: v for k, v in scnn.features.state_dict().items() if not k.endswith('num_batches_tracked')}   # old PyTorch saved none
+    if not set(expected) <= set(features) or any(features[k].shape != v.shape for k, v in expected.items()):
+        raise InputError(f"The S-CNN weights file '{path}' does not hold DBCNN's S-CNN feature layers (keys features.0.weight ... features.25.running_var).")
+    scnn.features.load_state_dict({k: features[k] for k in expected}, strict=False)
     return scnn
 
 # %% ../../nbs/04c_models.dbcnn.ipynb #ea68acdd

@@ -18,8 +18,9 @@ from .split import bin_edges, score_bins
 
 # %% auto #0
 __all__ = ['BIN_WEIGHT_METHODS', 'LDS_REWEIGHTS', 'LDS_ORDERS', 'MOS_NOISE_SIGMA', 'bin_counts', 'lds_kernel', 'bin_weights',
-           'BinWeights', 'WeightedMSELoss', 'WeightedL1Loss', 'NormInNormLoss', 'PLCCLoss', 'SumOfLosses', 'rating_sd',
-           'mos_standard_error', 'BalancedMSELoss', 'TrainLossParams', 'sampling_weights', 'balanced_dataloaders']
+           'BinWeights', 'WeightedMSELoss', 'WeightedL1Loss', 'NormInNormLoss', 'PLCCLoss', 'SumOfLosses',
+           'rating_shares', 'rating_sd', 'mos_standard_error', 'BalancedMSELoss', 'TrainLossParams', 'sampling_weights',
+           'balanced_dataloaders']
 
 # %% ../nbs/02_losses.ipynb #3ca58c97
 BIN_WEIGHT_METHODS = ('pwb', 'pwb_norm', 'inverse', 'sqrt_inv', 'lds', 'effective_number', 'none')
@@ -189,10 +190,16 @@ def _rating_columns(table: pd.DataFrame, need: list) -> None:
     if missing: raise InputError(f"MOS table '{table.attrs.get('source', '')}' has no column '{missing[0]}', so its rating noise is unknown; give the noise scale directly.")
 
 
+def rating_shares(table: pd.DataFrame) -> np.ndarray:
+    "The share of each image's ratings at the 5 ACR levels, (N, 5), from `c1..c5` given as shares or as counts (KonIQ has both)."
+    _rating_columns(table, ['c1', 'c2', 'c3', 'c4', 'c5'])
+    c = table[['c1', 'c2', 'c3', 'c4', 'c5']].to_numpy(dtype=float)
+    return c / c.sum(1, keepdims=True)
+
+
 def _points_per_rating_level(table: pd.DataFrame) -> float:
-    "MOS points per point of the 1-5 rating scale (slope of MOS on the mean rating of `c1..c5`)."
-    mean_rating = table[['c1', 'c2', 'c3', 'c4', 'c5']].to_numpy() @ np.arange(1, 6)
-    return float(np.polyfit(mean_rating, table.MOS, 1)[0])
+    "MOS points per point of the 1-5 rating scale (slope of MOS on the mean rating)."
+    return float(np.polyfit(rating_shares(table) @ np.arange(1, 6), table.MOS, 1)[0])
 
 
 def rating_sd(table: pd.DataFrame) -> float:
@@ -225,7 +232,7 @@ class BalancedMSELoss(nn.Module):
 
     def noise_sigma(self) -> float:
         "The current noise scale σ in MOS points."
-        return float(self.sigma.detach())
+        return abs(float(self.sigma.detach()))         # the loss uses σ²: its sign means nothing
 
     def forward(self, pred, targ):
         pred, targ = _flat(pred, targ)

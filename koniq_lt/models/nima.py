@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 from torch import nn
 from ..data import InputError
+from ..losses import rating_shares
 from .backbones import InputNorm, ScoreHead, create_backbone
 
 # %% auto #0
@@ -39,13 +40,11 @@ def to_buckets(values, weights, n: int = N_BUCKETS, score_range=(0.0, 1.0)) -> n
 # %% ../../nbs/04d_models.nima.ipynb #3395aadf
 def rating_histograms(table: pd.DataFrame, n: int = N_BUCKETS) -> np.ndarray:
     "KonIQ `c1..c5` rating shares as `n`-bucket histograms on the MOS/100 axis (levels placed by a linear fit of MOS on mean rating)."
-    cols = ['c1', 'c2', 'c3', 'c4', 'c5']
-    missing = [c for c in cols if c not in table.columns]
-    if missing: raise InputError(f"MOS table '{table.attrs.get('source', '')}' has no column '{missing[0]}', so it has no rating distributions; train NIMA on the mean.")
-    shares = table[cols].to_numpy(dtype=float)
+    if 'c1' not in table.columns: raise InputError(f"MOS table '{table.attrs.get('source', '')}' has no column 'c1', so it has no rating distributions; train NIMA on the mean ('nima').")
+    shares = rating_shares(table)                                     # c1..c5 as shares or as counts
     slope, intercept = np.polyfit(shares @ np.arange(1, 6), table.MOS.to_numpy(), 1)
     level_scores = np.clip(intercept + slope * np.arange(1, 6), 0, 100) / 100
-    return to_buckets(level_scores, shares / shares.sum(1, keepdims=True), n)
+    return to_buckets(level_scores, shares, n)
 
 # %% ../../nbs/04d_models.nima.ipynb #c2662642
 class EMDLoss(nn.Module):

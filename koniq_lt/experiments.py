@@ -14,7 +14,6 @@ from .data import InputError, write_atomic, write_csv
 from .datasets import check_images, read_demo, read_iqa_folder, DEMO_PRESETS
 from .split import make_split
 from .analysis import bin_errors, save_figure, summary_metrics
-from .learner import ARCHS
 
 # %% auto #0
 __all__ = ['load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds', 'evaluate_run', 'git_commit', 'device_name',
@@ -41,6 +40,7 @@ def load_dataset(dataset: str = 'demo', full_run: bool = True, seed: int = 0, re
 # %% ../nbs/06_experiments.ipynb #62d73a49
 def run_settings(arch: str, epochs: int, full_run: bool = True) -> dict:
     "Input size, crop and epochs for `arch`: the architecture's own when `full_run`, tiny CPU ones for CI otherwise."
+    from koniq_lt.learner import ARCHS                  # torch and fastai load with it: only for a run
     if full_run: return dict(size=None, crop=None, epochs=epochs)
     if arch not in ARCHS: raise InputError(f"The architecture '{arch}' is not one of {', '.join(ARCHS)}.")
     spec, m = ARCHS[arch], ARCHS[arch].min_side

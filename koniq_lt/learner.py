@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_learner.ipynb #094d4296
 from __future__ import annotations
-import hashlib, os, tempfile
+import hashlib, os, tempfile, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,8 +44,8 @@ from fastai.callback.core import Callback
 # %% auto #0
 __all__ = ['ARCHS', 'LOSSES', 'decode_resized', 'cache_key', 'image_cache', 'CachedImages', 'CachedImageDL', 'iqa_fastai_metrics',
            'Stage', 'Arch', 'body_head_splitter', 'split_rows', 'iqa_dataloaders', 'covering_size', 'make_loss',
-           'iqa_learner', 'torch_optimiser', 'ModelLoss', 'DeviceSmoothLoss', 'stage_epochs', 'predict_table',
-           'fit_linear_map']
+           'iqa_learner', 'torch_optimiser', 'ModelLoss', 'DeviceSmoothLoss', 'stage_epochs', 'describe_stages',
+           'predict_table', 'fit_linear_map']
 
 # %% ../nbs/05_learner.ipynb #d95096f7
 def decode_resized(path, size: tuple[int, int]) -> np.ndarray:
@@ -351,7 +351,9 @@ def iqa_learner(dls: DataLoaders, arch: str = 'resnet50', loss: str | None = Non
                     wd=spec.wd if wd is None else wd, metrics=metrics, splitter=body_head_splitter, cbs=cbs,
                     path=path or tempfile.mkdtemp(prefix='koniq_lt_'))
     learn.recorder.smooth_loss = DeviceSmoothLoss()
+    if spec.stages and custom: warnings.warn(f"'{arch}' trains in {len(spec.stages)} stages; with opt, lr or wd given it trains in one run with them.")
     learn.stages = None if custom else spec.stages
+    learn.trainable = [p.requires_grad for p in model.parameters()]     # as built (TOPIQ freezes its batch norm itself)
     learn.iqa_config = dict(arch=arch, size=dls.size, targets=dls.targets, test_crops=spec.test_crops)   # kept by learn.export
     if dls.device.type == 'cuda':
         setup_cuda(benchmark=True)                 # fixed input sizes: let cuDNN pick its fastest kernels
@@ -416,9 +418,16 @@ def fit_cosine(self: Learner, n_epoch: int, lr=None, wd=None, cbs=None):
 
 
 def stage_epochs(n_epoch: int, stages) -> list[int]:
-    "Epochs of each stage: its share of `n_epoch`, rounded, at least one; the last stage takes the rest."
-    counts = [max(1, round(n_epoch * s.share)) for s in stages[:-1]]
+    "Epochs of each stage: its share of `n_epoch`, halves rounded up, at least one each; the last stage takes the rest."
+    if n_epoch < 1: raise InputError(f"Training needs at least one epoch, not {n_epoch}.")
+    counts = [max(1, int(n_epoch * s.share + 0.5)) for s in stages[:-1]]
     return counts + [max(1, n_epoch - sum(counts))]
+
+
+def describe_stages(stages, n_epoch: int) -> str:
+    "The staged schedule in words, for a results row: 'sgd 0.001 head (2 epochs); adam 1e-05 all (2 epochs)'."
+    return '; '.join(f"{s.opt} {s.lr:g} {'head' if s.frozen else 'all'} ({n} epoch{'s' * (n > 1)})"
+                     for s, n in zip(stages, stage_epochs(n_epoch, stages)))
 
 
 @patch
@@ -428,16 +437,19 @@ def fit_arch(self: Learner, n_epoch: int) -> int:
         self.fit_cosine(n_epoch)
         return n_epoch
     counts, params = stage_epochs(n_epoch, self.stages), list(self.model.parameters())
-    trainable = [p.requires_grad for p in params]       # as the model has them (TOPIQ freezes its batch norm itself)
-    for stage, n in zip(self.stages, counts):
-        for p, t in zip(params, trainable): p.requires_grad_(t)         # the splitter groups trainable parameters only
-        self.opt_func, self.opt = torch_optimiser(stage.opt, self.dls.device), None
-        self.train_bn = not stage.frozen                 # a frozen stream keeps its batch-norm weights too
-        if stage.frozen: self.freeze()
-        else: self.unfreeze()
-        self.fit_cosine(n, lr=stage.lr, wd=stage.wd)
-    for p, t in zip(params, trainable): p.requires_grad_(t)             # left as it was found
-    self.train_bn = True
+    trainable = getattr(self, 'trainable', None) or [True] * len(params)
+    def restore():                                       # the splitter groups trainable parameters only
+        for p, t in zip(params, trainable): p.requires_grad_(t)
+    try:
+        for stage, n in zip(self.stages, counts):
+            restore()
+            self.opt_func, self.opt = torch_optimiser(stage.opt, self.dls.device), None
+            self.train_bn = not stage.frozen             # a frozen stream keeps its batch-norm weights too
+            if stage.frozen: self.freeze()
+            else: self.unfreeze()
+            self.fit_cosine(n, lr=stage.lr, wd=stage.wd)
+    finally:                                             # left as built, also when a stage is interrupted
+        restore(); self.train_bn = True
     return sum(counts)
 
 # %% ../nbs/05_learner.ipynb #a349528b

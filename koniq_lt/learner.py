@@ -6,7 +6,7 @@
 from __future__ import annotations
 import hashlib, os, tempfile, warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -209,10 +209,6 @@ class Arch:
     min_side: int = 32                           # the smallest input side the model takes (tiny CI runs)
     note: str = ''
 
-_TRES_NOTE = ("Golestaneh et al. 2022 (official code, isalirezag/TReS): L1 + ranking (0.05) + self-consistency (1), Adam 2e-5, "
-              "weight decay 5e-4 on the official 0-100 loss (5e-6 here, on MOS/100, the same Adam steps), batch 53, 224 crops "
-              "(50 per image per epoch; here 1), lr /10 after each of 3 epochs (here cosine), 50 random test crops")
-_MANIQA_NOTE = "Yang et al. 2022 (official code, IIGROUP/MANIQA, KonIQ config): MSE, Adam 1e-5, wd 1e-5, batch 8, cosine, "
 ARCHS = {
     'cnniqa': Arch(CNNIQA, 'adam', 1e-3, loss='l1', backbone=False,
                    note="Kang et al. 2014: L1 on 32x32 patches (here the image's mean patch score), grayscale LCN; here RGB patches "
@@ -231,17 +227,24 @@ ARCHS = {
                      crop=(224, 224), loss='emd',
                      note="Talebi & Milanfar 2018 (the paper): VGG-16, 10-bucket softmax, EMD on rating histograms, SGD momentum 0.9, "
                           "backbone 3e-7, head 3e-6, dropout 0.75, 256x256 resize, 224 crops"),
-    'tres': Arch(TReS, 'adam', 2e-5, crop=(224, 224), loss='l1', wd=5e-6, test_crops=50, note=_TRES_NOTE + "; the flipped view's maps as they come"),
-    'tres_flipback': Arch(partial(TReS, flip_back=True), 'adam', 2e-5, crop=(224, 224), loss='l1', wd=5e-6, test_crops=50,
-                          note=_TRES_NOTE + "; the flipped view's maps flipped back (not the official code's)"),
+    'tres': Arch(TReS, 'adam', 2e-5, crop=(224, 224), loss='l1', wd=5e-6, test_crops=50,
+                 note="Golestaneh et al. 2022 (official code, isalirezag/TReS): L1 + ranking (0.05) + self-consistency (1), Adam 2e-5, "
+                      "weight decay 5e-4 on the official 0-100 loss (5e-6 here, on MOS/100, the same Adam steps), batch 53, 224 crops "
+                      "(50 per image per epoch; here 1), lr /10 after each of 3 epochs (here cosine), 50 random test crops; "
+                      "the flipped view's maps compared as they come"),
     'topiq': Arch(TOPIQ, 'adamw', 3e-5, crop=(384, 384), loss='mse_norm_in_norm', wd=1e-5, test_crops=None,
                   note="Chen et al. 2024 (IQA-PyTorch KonIQ config): MSE + Norm-in-Norm (1.0 each), AdamW 3e-5, wd 1e-5, batch 16, "
                        "cosine, 384x384 crops of 512x384 with flips, frozen backbone batch norm, whole image at test"),
     'maniqa': Arch(MANIQA, 'adam', 1e-5, size=(224, 224), wd=1e-5, test_crops=None, fixed_size=True,
-                   note=_MANIQA_NOTE + "whole images resized to 224x224 with flips, scored once"),
-    'maniqa_crops': Arch(MANIQA, 'adam', 1e-5, crop=(224, 224), wd=1e-5, test_crops=20, fixed_size=True,
-                         note=_MANIQA_NOTE + "but the paper's protocol: random 224 crops with flips, mean of 20 random test crops"),
+                   note="Yang et al. 2022 (official code, IIGROUP/MANIQA, KonIQ config): MSE, Adam 1e-5, wd 1e-5, batch 8, cosine, "
+                        "whole images resized to 224x224 with flips, scored once"),
 }
+# the other choices, where a choice changes the model: each its reference's architecture with that one thing changed
+ARCHS['tres_flipback'] = replace(ARCHS['tres'], make=partial(TReS, flip_back=True),
+                                 note=ARCHS['tres'].note.replace('compared as they come', 'flipped back first (not the official code)'))
+ARCHS['maniqa_crops'] = replace(ARCHS['maniqa'], size=None, crop=(224, 224), test_crops=20,
+                                note=ARCHS['maniqa'].note.replace('whole images resized to 224x224 with flips, scored once',
+                                                                  "the paper's protocol: random 224 crops with flips, the mean of 20 random test crops"))
 
 
 def body_head_splitter(model: nn.Module):

@@ -34,7 +34,7 @@ setup(
     packages=find_packages(include=[cfg['lib_path'], f"{cfg['lib_path']}.*"]),
     include_package_data=True,
     # The shipped data (KonIQ MOS table, Kodak pristines) live in the repository's data/ folder; a
-    # non-editable install puts them under <prefix>/share/koniq_lt/data, where koniq_lt.data looks.
+    # non-editable install puts them under <prefix>/share/koniq_lt/data, where koniq_lt.core.data_dir looks.
     data_files=[('share/koniq_lt/data', [str(p.relative_to(here)) for p in sorted((here/'data').glob('*.*'))]),
                 ('share/koniq_lt/data/kodak', [str(p.relative_to(here)) for p in sorted((here/'data/kodak').glob('*.png'))]),
                 # the parameterised experiment notebook that koniq-lt-sweep runs through papermill

@@ -1,5 +1,7 @@
-"Shared helpers for the pytest suite: run the installed console scripts (or their functions in-process), write small CSV tables."
+"""Shared helpers for the pytest suite: run the installed console scripts (or their functions in-process), write small CSV
+tables, check one-sentence error messages, and the demo datasets (and DataLoaders of the tiny one) loaded once per session."""
 import subprocess, sys
+import numpy as np
 from pathlib import Path
 from types import SimpleNamespace
 import pytest
@@ -38,3 +40,42 @@ def write_table(tmp_path):
         path.write_text(text)
         return path
     return _write
+
+
+def with_rating_histograms(table):
+    "`table` with KonIQ-style c1..c5 rating shares: a discretised normal around each image's MOS on the 1-5 scale."
+    levels = np.arange(1, 6)
+    w = np.exp(-0.5 * ((levels[None] - (1 + 4 * table.MOS.to_numpy()[:, None] / 100)) / 0.7) ** 2)
+    return table.assign(**{f'c{k}': w[:, k - 1] / w.sum(1) for k in levels})
+
+
+def one_sentence(excinfo):
+    "The message of a raised InputError, checked to be one line ending in a full stop."
+    message = str(excinfo.value)
+    assert len(message.splitlines()) == 1 and message.endswith('.'), message
+    return message
+
+
+# The demo tables are read once per session; tests derive new frames from them (`assign`, `with_rating_histograms`)
+# and never change them in place.
+@pytest.fixture(scope='session')
+def tiny_demo():
+    "The 'tiny' demo (164 Kodak-derived images, 72x48) as a MOS table with image paths."
+    from koniq_lt.demo import read_demo
+    return read_demo('tiny')
+
+
+@pytest.fixture(scope='session')
+def ci_demo():
+    "The 'ci' demo (984 images) as a MOS table with image paths."
+    from koniq_lt.demo import read_demo
+    return read_demo('ci')
+
+
+@pytest.fixture(scope='session')
+def tiny_lt_dls(tiny_demo, tmp_path_factory):
+    "CNNIQA DataLoaders (CPU, bs 16) of the tiny demo's seed-0 LT split."
+    from koniq_lt.dataloaders import iqa_dataloaders
+    from koniq_lt.split import lt_split
+    return iqa_dataloaders(tiny_demo, lt_split(tiny_demo, seed=0), 'cnniqa', bs=16, device='cpu', progress=False,
+                           cache_dir=tmp_path_factory.mktemp('cache'))

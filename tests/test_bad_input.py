@@ -1,4 +1,5 @@
-"""Bad MOS tables and split schedules (DESIGN.md §7) through the console script: exit 2, one sentence, nothing written.
+"""Bad MOS tables, score ranges and split schedules given to the koniq-lt-split console script: it exits with status 2 and
+one sentence on stderr (naming the table when the table is at fault, never a traceback), and writes nothing.
 All but two cases call the script's function in-process (`run_cli`: a console-script process takes 4 s to start
 on 2 cores); those two run the installed console script itself."""
 import pytest

@@ -1,9 +1,11 @@
 "The throughput benchmark runs end to end on the CPU at tiny sizes (the GPU figures come from a lent GPU)."
 import subprocess, sys
 import pandas as pd
+import pytest
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_train_throughput_tiny(tmp_path):
     out = tmp_path/'bench.csv'
     res = subprocess.run([sys.executable, str(ROOT/'benchmarks'/'train_throughput.py'), '--tiny', '--out', str(out),

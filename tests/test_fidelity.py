@@ -1,16 +1,13 @@
 """What the learner really trains with, against each method's reference formula written out here (never our own output):
 every loss, every bin weighting as `iqa_learner` builds it, the sampler's drawn bin frequencies, LDS on the real split."""
 import numpy as np
-import pandas as pd
 import pytest
 import torch
-import torch.nn.functional as F
 from scipy.ndimage import convolve1d, gaussian_filter1d
-from koniq_lt.data import read_mos_table
-from koniq_lt.datasets import read_demo
-from koniq_lt.learner import iqa_dataloaders, iqa_learner, split_rows
-from koniq_lt.losses import (BalancedMSELoss, BinWeights, NormInNormLoss, PLCCLoss, SumOfLosses, WeightedL1Loss, WeightedMSELoss,
-                             bin_weights)
+from koniq_lt.mos import read_mos_table
+from koniq_lt.dataloaders import iqa_dataloaders, split_rows
+from koniq_lt.learner import iqa_learner
+from koniq_lt.losses import BalancedMSELoss, NormInNormLoss, PLCCLoss, SumOfLosses, WeightedL1Loss, WeightedMSELoss, bin_weights
 from koniq_lt.models.nima import EMDLoss
 from koniq_lt.split import lt_split
 
@@ -76,15 +73,7 @@ def ref_bni(s, t, var, centres, p):
     return np.mean((s - t) ** 2 / (2 * var) + bal) * 2 * var
 
 
-# --- the learner's losses -------------------------------------------------------------------------------------------
-@pytest.fixture(scope='module')
-def lt_dls(tmp_path_factory):
-    "DataLoaders of the tiny demo's LT split (CNNIQA, CPU)."
-    tiny = read_demo('tiny')
-    return iqa_dataloaders(tiny, lt_split(tiny, seed=0), 'cnniqa', bs=16, device='cpu', progress=False,
-                           cache_dir=tmp_path_factory.mktemp('cache'))
-
-
+# --- the learner's losses (on `tiny_lt_dls`, conftest.py: the tiny demo's seed-0 LT split) ----------------------------
 def known_batch(train_mos):
     "Targets (MOS/100) of 12 training images spread over the populated bins, predictions off by known amounts."
     mos = np.sort(np.asarray(train_mos))[np.linspace(0, len(train_mos) - 1, 12).astype(int)]
@@ -94,10 +83,10 @@ def known_batch(train_mos):
 
 @pytest.mark.parametrize('weighting', ['none', 'pwb', 'pwb_norm', 'inverse', 'sqrt_inv', 'lds', 'effective_number'])
 @pytest.mark.parametrize('loss', ['mse', 'l1', 'norm_in_norm', 'plcc', 'mse_norm_in_norm'])
-def test_learner_trains_with_the_reference_loss_and_weights(lt_dls, loss, weighting):
-    learn = iqa_learner(lt_dls, 'cnniqa', loss=loss, weighting=weighting, save_best=False)
-    s, t, k = known_batch(lt_dls.train_mos)
-    w = reference_weights(weighting, lt_dls.train_mos)[k]
+def test_learner_trains_with_the_reference_loss_and_weights(tiny_lt_dls, loss, weighting):
+    learn = iqa_learner(tiny_lt_dls, 'cnniqa', loss=loss, weighting=weighting, save_best=False)
+    s, t, k = known_batch(tiny_lt_dls.train_mos)
+    w = reference_weights(weighting, tiny_lt_dls.train_mos)[k]
     expected = {'mse': lambda: np.mean(w * (s - t) ** 2), 'l1': lambda: np.mean(w * np.abs(s - t)),
                 'norm_in_norm': lambda: ref_nin(s, t, w), 'plcc': lambda: ref_plcc(s, t, w),
                 'mse_norm_in_norm': lambda: np.mean(w * (s - t) ** 2) + ref_nin(s, t, w)}[loss]()
@@ -105,14 +94,14 @@ def test_learner_trains_with_the_reference_loss_and_weights(lt_dls, loss, weight
     assert np.isclose(got.item(), expected, rtol=2e-4, atol=1e-9), (got.item(), expected)
 
 
-def test_balanced_mse_and_emd_as_the_learner_builds_them(lt_dls):
-    s, t, _ = known_batch(lt_dls.train_mos)
+def test_balanced_mse_and_emd_as_the_learner_builds_them(tiny_lt_dls):
+    s, t, _ = known_batch(tiny_lt_dls.train_mos)
     st, tt = torch.tensor(s[:, None], dtype=torch.float32), torch.tensor(t[:, None], dtype=torch.float32)
-    bmc = iqa_learner(lt_dls, 'cnniqa', loss='bmc', save_best=False).loss_func
+    bmc = iqa_learner(tiny_lt_dls, 'cnniqa', loss='bmc', save_best=False).loss_func
     var = (1.5 / 100) ** 2                                      # σ starts at 1.5 MOS points (the demo has no rating SD)
     assert np.isclose(bmc(st, tt).item(), ref_bmc(s, t, var), rtol=1e-4)
-    bni = iqa_learner(lt_dls, 'cnniqa', loss='bni', save_best=False).loss_func
-    p = counts(lt_dls.train_mos) / len(lt_dls.train_mos)
+    bni = iqa_learner(tiny_lt_dls, 'cnniqa', loss='bni', save_best=False).loss_func
+    p = counts(tiny_lt_dls.train_mos) / len(tiny_lt_dls.train_mos)
     assert np.isclose(bni(st, tt).item(), ref_bni(s, t, var, (np.arange(20) * 5 + 2.5) / 100, p), rtol=1e-4)
     q = np.abs(np.sin(np.arange(30.))).reshape(3, 10); q /= q.sum(1, keepdims=True)
     r = np.full((3, 10), 0.1)
@@ -159,11 +148,11 @@ def test_lds_spread_on_the_learners_koniq_lt_training_rows():
 
 # --- the sampler ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize('method,power', [('inverse', 1.0), ('sqrt_inv', 0.5)])
-def test_sampler_draws_bins_as_often_as_the_reference_says(method, power, tmp_path):
+def test_sampler_draws_bins_as_often_as_the_reference_says(method, power, tiny_demo, tmp_path):
     """Balanced sampling through `iqa_dataloaders`: bin k is drawn with probability ∝ n_k · n_k^-power (every populated bin
     equally for 'inverse', ∝ sqrt(n_k) for 'sqrt_inv'); 200 epochs of draws against those shares, and against plain shuffling."""
-    demo = read_demo('tiny')
-    dls = iqa_dataloaders(demo, lt_split(demo, seed=0), 'cnniqa', bs=16, device='cpu', sampling=method, progress=False, cache_dir=tmp_path)
+    dls = iqa_dataloaders(tiny_demo, lt_split(tiny_demo, seed=0), 'cnniqa', bs=16, device='cpu', sampling=method, progress=False,
+                          cache_dir=tmp_path)
     n = counts(dls.train_mos)
     expected = np.where(n > 0, n ** (1 - power), 0); expected /= expected.sum()
     np.random.seed(0)

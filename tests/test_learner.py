@@ -2,11 +2,12 @@
 import numpy as np
 import pytest
 import torch
-import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
 from fastai.learner import load_learner
-from koniq_lt.data import InputError
-from koniq_lt.datasets import read_demo
-from koniq_lt.learner import ARCHS, iqa_dataloaders, iqa_learner, predict_table
+from conftest import with_rating_histograms
+from koniq_lt.core import InputError
+from koniq_lt.models import list_models, model_config
+from koniq_lt.dataloaders import iqa_dataloaders
+from koniq_lt.learner import iqa_learner, predict_table
 from koniq_lt.metrics import iqa_metrics
 from koniq_lt.split import cut_train, lt_split, official_split
 from koniq_lt.experiments import run_settings
@@ -24,35 +25,25 @@ TEST_CUT = {'nima': 48, 'nima_emd': 48, 'tres': 48, 'tres_flipback': 48, 'topiq'
 SMALL = dict(backbone='mobilenetv2_100.ra_in1k')
 MODEL_KWARGS = {'nima': SMALL, 'nima_emd': SMALL, 'maniqa': dict(backbone='vit_small_patch8_224.dino', blocks=(8, 9), dim=384)}
 MODEL_KWARGS['maniqa_crops'] = MODEL_KWARGS['maniqa']
+SLOW = {'tres', 'tres_flipback'}                        # over 10 s each on 2 CPU cores: marked slow
+
+# `ci_demo`, the demo's CI preset (984 images), is a session fixture of conftest.py
 
 
-@pytest.fixture(scope='module')
-def ci_demo(tmp_path_factory):
-    return read_demo('ci')
-
-
-def with_rating_histograms(table):
-    "The demo with KonIQ-style c1..c5 rating shares: a discretised normal around each image's MOS on the 1-5 scale."
-    levels = np.arange(1, 6)
-    w = np.exp(-0.5 * ((levels[None] - (1 + 4 * table.MOS.to_numpy()[:, None] / 100)) / 0.7) ** 2)
-    return table.assign(**{f'c{k}': w[:, k - 1] / w.sum(1) for k in levels})
-
-
-@pytest.mark.parametrize('arch', list(ARCHS))
+@pytest.mark.parametrize('arch', [pytest.param(a, marks=pytest.mark.slow) if a in SLOW else a for a in list_models()])
 def test_architecture_fits_one_epoch_and_round_trips(arch, ci_demo, tmp_path):
     split = official_split(ci_demo)
     if arch in TRAIN_CUT: split = cut_train(split, TRAIN_CUT[arch])
-    targets = 'histogram' if ARCHS[arch].loss == 'emd' else 'score'    # NIMA's paper form trains with EMD on rating histograms
-    if targets == 'histogram': ci_demo = with_rating_histograms(ci_demo)
+    if model_config(arch).targets == 'histogram': ci_demo = with_rating_histograms(ci_demo)   # NIMA's paper form: EMD on rating histograms
     ci = run_settings(arch, 1, full_run=False)
     dls = iqa_dataloaders(ci_demo, split, arch, bs=16, size=ci['size'], crop=ci['crop'], device='cpu',
-                          targets=targets, progress=False, cache_dir=tmp_path/'cache')
-    learn = iqa_learner(dls, arch, pretrained=False, path=tmp_path, model_kwargs=MODEL_KWARGS.get(arch))   # the default loss
+                          progress=False, cache_dir=tmp_path/'cache')
+    learn = iqa_learner(dls, pretrained=False, path=tmp_path, model_kwargs=MODEL_KWARGS.get(arch))   # the default loss
     xb, yb = dls.one_batch()                                          # forward and backward on a tiny batch
     out = learn.model(xb[:2]); out[:, 0].sum().backward()
     assert out.shape[0] == 2 and all(torch.isfinite(p.grad).all() for p in learn.model.parameters() if p.grad is not None)
     learn.model.zero_grad()
-    with learn.no_bar(), learn.no_logging(): assert learn.fit_arch(1) == (2 if ARCHS[arch].stages else 1)
+    with learn.no_bar(), learn.no_logging(): assert learn.fit_arch(1) == (2 if model_config(arch).stages else 1)
     assert np.isfinite(learn.recorder.values[-1]).all()
     learn.export(tmp_path/'learner.pkl')
     back = load_learner(tmp_path/'learner.pkl')
@@ -60,7 +51,8 @@ def test_architecture_fits_one_epoch_and_round_trips(arch, ci_demo, tmp_path):
     with torch.no_grad(): assert torch.allclose(back.model(xb[:4]), learn.model(xb[:4]), atol=1e-5)
     # scored as its reference does: the centre crop, the whole image (TOPIQ, DBCNN, NIMA, MANIQA), or the mean of seeded
     # random crops (TReS 50, maniqa_crops 20; here 2 to keep CI short)
-    n_crops = min(ARCHS[arch].test_crops, 2) if ARCHS[arch].test_crops else ARCHS[arch].test_crops
+    test_crops = model_config(arch).test_crops
+    n_crops = min(test_crops, 2) if test_crops else test_crops
     rows = np.flatnonzero(ci_demo.image_name.isin(split.image_name[split.split == 'test']))[:TEST_CUT.get(arch)]
     pred = predict_table(learn, ci_demo, split, rows=rows, n_crops=n_crops, seed=3)
     assert len(pred) == len(rows) and np.isfinite(pred.prediction).all()
@@ -70,13 +62,14 @@ def test_architecture_fits_one_epoch_and_round_trips(arch, ci_demo, tmp_path):
         assert not np.allclose(predict_table(learn, ci_demo, split, rows=rows, n_crops=n_crops, seed=4).prediction, pred.prediction)
 
 
+@pytest.mark.slow
 def test_cnniqa_learns_on_the_demo(ci_demo, tmp_path):
     """CNNIQA on the demo's standard split, ten CPU epochs: test SRCC >= 0.6 (a mean predictor scores 0).
     Measured 0.76, 0.70 and 0.68 with seeds 0, 1 and 2 (the paper's grayscale LCN variant: about 0.55)."""
     torch.manual_seed(0); np.random.seed(0)
     split = official_split(ci_demo)
     dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', progress=False, cache_dir=tmp_path)
-    learn = iqa_learner(dls, 'cnniqa', path=tmp_path)
+    learn = iqa_learner(dls, path=tmp_path)
     with learn.no_bar(), learn.no_logging(): learn.fit_cosine(10)
     m = iqa_metrics(*predict_table(learn, ci_demo, split)[['MOS', 'prediction']].to_numpy().T)
     assert m.srcc >= 0.6, m
@@ -86,7 +79,7 @@ def test_lt_split_trains_with_pwb_and_balanced_sampling(ci_demo, tmp_path):
     split = lt_split(ci_demo, seed=0)
     dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', sampling='sqrt_inv', progress=False, cache_dir=tmp_path)
     assert len(dls.valid.dataset) > 0 and dls.train.sample_weights is not None      # valid carved from train
-    learn = iqa_learner(dls, 'cnniqa', loss='norm_in_norm', weighting='pwb', path=tmp_path, eps=0.05)
+    learn = iqa_learner(dls, loss='norm_in_norm', weighting='pwb', weight_params={'eps': 0.05}, path=tmp_path)
     with learn.no_bar(), learn.no_logging(): learn.fit_cosine(1)
     assert np.isfinite(learn.recorder.values[-1]).all()
 
@@ -94,9 +87,12 @@ def test_lt_split_trains_with_pwb_and_balanced_sampling(ci_demo, tmp_path):
 def test_bad_learner_arguments(ci_demo, tmp_path):
     split = official_split(ci_demo)
     dls = iqa_dataloaders(ci_demo, split, 'cnniqa', bs=16, device='cpu', progress=False, cache_dir=tmp_path)
-    with pytest.raises(InputError, match="not one of cnniqa"): iqa_learner(dls, 'alexnet')
-    with pytest.raises(InputError, match="not one of mse"): iqa_learner(dls, 'cnniqa', loss='huber')
+    with pytest.raises(InputError, match="The model 'alexnet' is not registered"): iqa_dataloaders(ci_demo, split, 'alexnet')
+    with pytest.raises(InputError, match="not one of mse"): iqa_learner(dls, loss='huber')
+    with pytest.raises(InputError, match="The optimiser 'adagrad' is not one of adam"): iqa_learner(dls, opt='adagrad')
     with pytest.raises(InputError, match="not in the split"): iqa_dataloaders(ci_demo, split.iloc[:10], 'cnniqa', device='cpu')
-    with pytest.raises(InputError, match="trains with the 'emd' loss"): iqa_learner(dls, 'nima_emd', loss='mse', pretrained=False)
-    with pytest.raises(InputError, match="needs rating histograms"): iqa_learner(dls, 'nima_emd', pretrained=False)
-    with pytest.raises(InputError, match="needs a score-distribution head"): iqa_learner(dls, 'cnniqa', loss='emd')
+    with pytest.raises(InputError, match="needs a score-distribution head"): iqa_learner(dls, loss='emd')
+    emd = iqa_dataloaders(ci_demo, split, 'nima_emd', size=(80, 80), crop=(75, 75), targets='score', device='cpu', progress=False,
+                          cache_dir=tmp_path)
+    with pytest.raises(InputError, match="trains with the 'emd' loss"): iqa_learner(emd, loss='mse', pretrained=False)
+    with pytest.raises(InputError, match="needs rating histograms"): iqa_learner(emd, pretrained=False)

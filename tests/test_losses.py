@@ -10,8 +10,8 @@ from fastai.data.transforms import ColReader, ColSplitter
 from fastai.learner import Learner, load_learner
 import fastai.callback.progress  # noqa: F401  (Learner.no_bar)
 from koniq_lt.losses import (BIN_WEIGHT_METHODS, BalancedMSELoss, BinWeights, NormInNormLoss, PLCCLoss, TrainLossParams,
-                             WeightedL1Loss, WeightedMSELoss, balanced_dataloaders, bin_counts, bin_weights, sampling_weights)
-from koniq_lt.split import score_bins
+                             WeightedL1Loss, WeightedMSELoss, bin_counts, bin_weights)
+from koniq_lt.dataloaders import balanced_dataloaders, sampling_weights
 
 mos_lists = st.lists(st.floats(0, 100), min_size=1, max_size=80)
 n_bins = st.integers(2, 25)
@@ -150,7 +150,7 @@ def fit_export_reload(dls, loss, tmp_path):
 
 
 def test_pwb_on_the_real_koniq_lt_training_split_is_eq1():
-    from koniq_lt.data import read_mos_table
+    from koniq_lt.mos import read_mos_table
     from koniq_lt.split import lt_split
     split = lt_split(read_mos_table(), seed=0)
     train = split.MOS[split.split == 'train'].to_numpy()

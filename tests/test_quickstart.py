@@ -1,9 +1,11 @@
 "The README's main job, `koniq-lt-quickstart`, end to end: the real KonIQ-10k split, then a small demo sweep."
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import run_script
 
 
+@pytest.mark.slow
 def test_quickstart_writes_splits_statistics_figures_and_demo_tables(tmp_path):
     # the README runs the defaults (5 epochs on the 'ci' demo, 2 seeds); here --quick (one epoch on tiny inputs)
     # and one seed check the plumbing, two runs in parallel; tests/test_learner.py checks that the learner learns

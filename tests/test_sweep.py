@@ -2,11 +2,13 @@
 import os, signal, subprocess, time
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import BIN, run_script
 
 ARGS = ['--split', 'lt', '--method', 'mse,mse+pwb:0.05', '--seed', '0', '--full_run', 'False', '--dataset', 'demo:ci']
 
 
+@pytest.mark.slow
 def test_sweep_resumes_after_a_kill(tmp_path):
     runs = tmp_path/'runs'
     sweep = subprocess.Popen([str(BIN/'koniq-lt-sweep'), '--runs', str(runs), *ARGS], cwd=tmp_path, start_new_session=True,

@@ -1,10 +1,14 @@
-"Bad images and dataset folders (DESIGN.md §7) and the demo dataset: one clear sentence per problem, conversions not errors, deterministic builds."
+"""Bad images and dataset folders, and the demo dataset: each problem is refused with one clear sentence naming the file and
+the fix, other image modes are converted (not refused), and demo builds are deterministic, reused and never left half-written."""
 import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from koniq_lt.data import InputError
-from koniq_lt.datasets import DEMO_PRESETS, build_demo, check_images, load_rgb, read_iqa_folder
+from conftest import one_sentence
+from koniq_lt.core import InputError
+from koniq_lt.demo import DEMO_PRESETS, build_demo
+from koniq_lt.images import check_images, load_rgb
+from koniq_lt.mos import read_iqa_folder
 
 
 def noise_image(mode='RGB', size=(64, 48)):
@@ -24,13 +28,6 @@ def dataset(tmp_path):
         (tmp_path/'mos.csv').write_text('image_name,MOS\n' + ''.join(f'{n},{50 + i}\n' for i, n in enumerate(names)))
         return read_iqa_folder(tmp_path)
     return make
-
-
-def one_sentence(excinfo):
-    "The message of a raised InputError, checked to be one line."
-    message = str(excinfo.value)
-    assert len(message.splitlines()) == 1 and message.endswith('.'), message
-    return message
 
 
 BAD = {   # name: (how to write it, reason check_images gives, phrase load_rgb gives)
@@ -196,14 +193,8 @@ def test_existing_build_is_reused_force_rebuilds(tiny_builds, tmp_path):
 
 
 def test_interrupted_build_leaves_nothing(tmp_path, monkeypatch):
-    import koniq_lt.datasets as ds
+    import koniq_lt.demo as ds
     def crash(*args): raise KeyboardInterrupt
     monkeypatch.setattr(ds, 'write_csv', crash)
     with pytest.raises(KeyboardInterrupt): build_demo('tiny', cache_dir=tmp_path, progress=False)
     assert list(tmp_path.iterdir()) == []
-
-
-def test_load_truncated_images_stays_off():
-    from PIL import ImageFile
-    import koniq_lt.datasets  # noqa: F401
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is False

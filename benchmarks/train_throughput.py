@@ -27,9 +27,12 @@ import torch
 from fastcore.script import call_parse, store_true
 from fastai.callback.core import Callback
 from fastai.torch_core import setup_cuda
-from koniq_lt.datasets import read_demo
+from koniq_lt.demo import read_demo
 from koniq_lt.split import official_split
-from koniq_lt.learner import ARCHS, iqa_dataloaders, iqa_learner, image_cache
+from koniq_lt.models import create_model, model_config
+from koniq_lt.dataloaders import iqa_dataloaders
+from koniq_lt.learner import iqa_learner
+from koniq_lt.images import image_cache
 from koniq_lt.experiments import device_name, git_commit
 
 
@@ -39,9 +42,7 @@ def sync(device):
 
 def model_only_rate(arch, bs, size, device, steps, warmup, repeats=3):
     "Images/s of training steps on random device-resident input: the best of `repeats` timings of `steps` steps."
-    kw = dict(pretrained=False) if ARCHS[arch].backbone else {}
-    if ARCHS[arch].fixed_size: kw['img_size'] = size[0]
-    model = ARCHS[arch].make(**kw).to(device)
+    model = create_model(arch, pretrained=False, img_size=size[0]).to(device)
     cuda = device.type == 'cuda'
     if cuda: model = model.to(memory_format=torch.channels_last)
     x = torch.randn(bs, 3, *size, device=device)
@@ -79,16 +80,17 @@ class TrainTimer(Callback):
 def end_to_end_rate(arch, bs, size, crop, table, split, device, epochs, warmup):
     "Images/s of `iqa_learner` training from the uint8 cache: the best epoch's training phase after warm-up batches."
     dls = iqa_dataloaders(table, split, arch, bs=bs, size=size, crop=crop, valid_pct=0.02, device=device, progress=False)
-    learn = iqa_learner(dls, arch, pretrained=False, save_best=False)
+    learn = iqa_learner(dls, pretrained=False, save_best=False)
     timer = TrainTimer(warmup)
     with learn.no_bar(), learn.no_logging(): learn.fit(epochs, cbs=timer)
     return max(timer.rates)
 
 
 def arch_crop(arch, crop):
-    "The training crop (H, W) for `arch`: `crop` ('h,w'; 'none' for whole images; None for the architecture's own); CNNIQA takes whole images."
-    if arch == 'cnniqa' or crop == 'none': return None
-    if crop is None: return ARCHS[arch].crop
+    "The training crop (H, W) for `arch`: `crop` ('h,w'; 'none' for whole images; None for the model's own); a model without an ImageNet backbone (CNNIQA) keeps its own."
+    cfg = model_config(arch)
+    if crop == 'none': return None
+    if crop is None or not cfg.pretrained_backbone: return cfg.crop
     return tuple(int(v) for v in crop.split(','))
 
 

@@ -37,7 +37,7 @@ class ModelConfig:
     targets: str = 'score'                       # 'score' (MOS/100) or 'histogram' (the score, then rating histograms: NIMA's EMD)
     test_crops: int | None = 1                   # crops averaged at test time (1: the centre crop; None: the whole image)
     fixed_size: bool = False                     # built for one square input size: `create_model` passes `img_size`
-    pretrained_backbone: bool = True             # takes ImageNet `pretrained` / `weights` for its backbone
+    pretrained_backbone: bool = True             # built on an ImageNet backbone (tiny CI runs then take `min_side` inputs)
     stages: tuple[Stage, ...] | None = None      # stages trained in turn by `fit_arch` (DBCNN); None: one cosine run
     min_side: int = 32                           # the smallest input side it takes (the tiny CI runs)
     reference: str = ''                          # the reference and how this configuration follows it, in words
@@ -90,9 +90,8 @@ def model_config(
 
 # %% ../../nbs/08_models.registry.ipynb #9ae4975b
 def _accepts(fn, name: str) -> bool:
-    "Whether `fn` takes a keyword argument `name` (or any keyword)."
-    params = inspect.signature(fn).parameters.values()
-    return any(p.name == name or p.kind == p.VAR_KEYWORD for p in params)
+    "Whether `fn` names a parameter `name` in its signature (a `**kwargs` alone does not count: it may not pass it on)."
+    return name in inspect.signature(fn).parameters
 
 
 def create_model(
@@ -100,17 +99,17 @@ def create_model(
     pretrained: bool = True,  # ImageNet weights for its backbone (from the local cache)
     weights=None,  # a local ImageNet weights file for its backbone instead
     init_score: float | None = None,  # the score head's starting bias (on the target scale); None: the builder's default
-    img_size: int | None = None,  # the input side of a model built for one input size (`fixed_size`); the others take any size
+    img_size: int | None = None,  # the input side of a model built for one input size (`fixed_size`; None: its builder's default); the others take any size
     **kwargs,  # further arguments of the builder
 ):
     "The registered model `name`, built with ImageNet weights (`pretrained`, or the file `weights`) and the builder's `kwargs`."
     cfg = model_config(name)
-    if cfg.pretrained_backbone: kwargs.update(pretrained=pretrained, weights=weights)
-    elif weights is not None: raise InputError(f"'{name}' has no ImageNet backbone to load the weights '{weights}' into.")
+    if _accepts(cfg.builder, 'pretrained'): kwargs['pretrained'] = pretrained
+    if weights is not None:
+        if not _accepts(cfg.builder, 'weights'): raise InputError(f"'{name}' has no ImageNet backbone to load the weights '{weights}' into.")
+        kwargs['weights'] = weights
     if init_score is not None and _accepts(cfg.builder, 'init_score'): kwargs['init_score'] = init_score
-    if cfg.fixed_size:
-        if img_size is None: raise InputError(f"'{name}' is built for one input size: give img_size.")
-        kwargs['img_size'] = img_size
+    if cfg.fixed_size and img_size is not None: kwargs['img_size'] = img_size
     try: inspect.signature(cfg.builder).bind(**kwargs)
     except TypeError as e: raise InputError(f"'{name}' cannot be built with {', '.join(sorted(kwargs))}: {e}.") from None
     return cfg.builder(**kwargs)

@@ -121,14 +121,14 @@ class BinWeights(nn.Module):
         weights,  # one weight per bin
         score_range=(0, 100),  # the MOS range the bins divide equally
         target_scale: float = 1.0,  # the targets it is given are MOS / target_scale (100 for the learner's MOS/100)
-        lowest_score: float | None = None,  # the lowest training MOS (`from_scores` sets it); None: the check below is off
+        low_share: float | None = None,  # share of the training MOS in the range's lowest hundredth (`from_scores` sets it); None: that check is off
     ):
         super().__init__()
         weights = torch.as_tensor(np.asarray(weights, dtype=np.float32))
         self.register_buffer('weights', weights)
         edges = bin_edges(len(weights), score_range)[1:-1] / target_scale
         self.register_buffer('inner_edges', torch.as_tensor(edges, dtype=torch.float32))
-        self.score_range, self.target_scale, self.lowest_score, self.checked = tuple(score_range), float(target_scale), lowest_score, False
+        self.score_range, self.target_scale, self.low_share, self.checked = tuple(score_range), float(target_scale), low_share, False
 
     @classmethod
     def from_scores(
@@ -142,20 +142,21 @@ class BinWeights(nn.Module):
     ):
         "Bin weights of `method` from the training MOS, for targets on MOS / `target_scale`."
         weights = bin_weights(train_mos, method, n_bins, score_range, **check_weight_params(method, params))
-        return cls(weights, score_range, target_scale, float(np.min(np.asarray(train_mos, dtype=float))))
+        low = np.asarray(train_mos, dtype=float) <= score_range[0] + (score_range[1] - score_range[0]) / 100
+        return cls(weights, score_range, target_scale, float(low.mean()))
 
     def check_scale(
         self,
         t: torch.Tensor,  # a batch of targets, on MOS / `target_scale`
     ) -> None:
-        "One sentence when targets `t` cannot be on MOS / `target_scale`: beyond the range by more than a bin, or all in its lowest hundredth and far below every training score."
+        "One sentence when targets `t` cannot be on MOS / `target_scale`: beyond the range by more than a bin, or all in its lowest hundredth where the training MOS make that all but impossible."
         lo, hi = self.score_range
         width, mos = (hi - lo) / len(self.weights), t * self.target_scale
         where = f"these bin weights divide MOS {lo:g}-{hi:g} and take targets on MOS/{self.target_scale:g}"
         if (mos < lo - width).any() or (mos > hi + width).any():
             raise InputError(f"Targets from {t.min().item():.4g} to {t.max().item():.4g} cannot be MOS/{self.target_scale:g}: {where}; "
                              "build the weights with the target_scale of these targets (e.g. target_scale=1 for MOS points).")
-        if self.lowest_score is not None and t.numel() > 1 and (mos <= lo + (hi - lo) / 100).all() and (mos < self.lowest_score / 2).all():
+        if self.low_share is not None and t.numel() > 1 and (mos <= lo + (hi - lo) / 100).all() and self.low_share ** t.numel() < 1e-6:
             raise InputError(f"All {t.numel()} targets of the batch lie in the lowest hundredth of the bins' range ({where}): "
                              "they look like MOS/100; build the weights with target_scale=100.")
 

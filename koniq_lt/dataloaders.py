@@ -70,8 +70,6 @@ class CachedImageDL(DataLoader):
         device=None,  # the device batches are made on; None: the images'
         crop: tuple[int, int] | None = None,  # crop (H, W): random when augmenting, else the centre; None: whole images
         augment: bool = False,  # random crops and horizontal flips (training)
-        n_crops: int = 1,  # test crops the loader stands for (kept by `new`)
-        seed: int = 0,  # seed of the loader's crops
         sample_weights=None,  # per-item draw weights (balanced sampling, with replacement); None: uniform
         channels_last: bool | None = None,  # channels-last layout; None: on CUDA
         random_crop: bool | None = None,  # seeded random crops without augmenting (`predict_table`'s test crops); None: as `augment`
@@ -79,14 +77,14 @@ class CachedImageDL(DataLoader):
     ):
         kwargs.pop('num_workers', None)
         super().__init__(dataset, bs=bs, shuffle=shuffle, drop_last=drop_last, device=device, num_workers=0, **kwargs)
-        self.crop, self.augment, self.n_crops, self.seed = crop, augment, n_crops, seed
+        self.crop, self.augment = crop, augment
         self.sample_weights = None if sample_weights is None else np.asarray(sample_weights, dtype=float)
         self.channels_last, self.random_crop = channels_last, random_crop
         self.mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1) * 255
         self.std = torch.tensor(IMAGENET_STD).view(1, 3, 1, 1) * 255
 
     def new(self, dataset=None, cls=None, **kwargs):
-        extra = dict(crop=self.crop, augment=self.augment, n_crops=self.n_crops, seed=self.seed,
+        extra = dict(crop=self.crop, augment=self.augment,
                      sample_weights=self.sample_weights, channels_last=self.channels_last, random_crop=self.random_crop)
         return super().new(dataset, cls, **{**extra, **kwargs})
 
@@ -195,8 +193,9 @@ def iqa_dataloaders(
     size=None,  # cache resolution (H, W); None: the model's, else the dataset folder's
     crop=None,  # training and evaluation crop (H, W); None: the model's
     valid_pct: float = 0.1,  # validation share carved from train when the split has no valid rows
-    seed: int = 0,  # seed of that carve and of the crops
+    seed: int = 0,  # seed of that carve
     sampling: str | None = None,  # balanced sampling of the training rows: None, 'inverse' or 'sqrt_inv'
+    n_bins: int = 20,  # MOS bins of the balanced sampling
     targets: str | None = None,  # 'score' or 'histogram'; None: the model's
     device=None,  # torch device; None: CUDA when there is one
     cache_dir=None,  # folder of the image cache; None: `data/cache/images`
@@ -214,10 +213,10 @@ def iqa_dataloaders(
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     make = lambda r: CachedImages.from_arrays(images[r], y[r], device, gpu_cache)
     train_mos = table.MOS.to_numpy()[rows['train']]
-    weights = None if sampling in (None, 'none') else sampling_weights(train_mos, sampling)
+    weights = None if sampling in (None, 'none') else sampling_weights(train_mos, sampling, n_bins)
     train = CachedImageDL(make(rows['train']), bs=bs, shuffle=True, drop_last=len(rows['train']) > bs, device=device,
-                          crop=crop, augment=True, sample_weights=weights, seed=seed)
-    valid = CachedImageDL(make(rows['valid']), bs=bs, device=device, crop=crop if cfg.test_crops is not None else None, seed=seed)
+                          crop=crop, augment=True, sample_weights=weights)
+    valid = CachedImageDL(make(rows['valid']), bs=bs, device=device, crop=crop if cfg.test_crops is not None else None)
     dls = DataLoaders(train, valid, device=device)
     dls.arch, dls.train_mos, dls.rows, dls.size, dls.targets = arch, train_mos, rows, size, targets
     dls.target_scale, dls.noise_sigma = TARGET_SCALE, _noise_sigma(table.iloc[rows['train']])

@@ -29,6 +29,7 @@ from .mos import MOS_NOISE_SIGMA
 from .losses import (BIN_WEIGHT_METHODS, BalancedMSELoss, BinWeights, NormInNormLoss, PLCCLoss, SumOfLosses, TrainLossParams,
                              WeightedL1Loss, WeightedMSELoss, check_weight_params)
 from .models import create_model, model_config
+from .models.registry import _accepts
 from .models.nima import EMDLoss
 from .dataloaders import CachedImageDL, CachedImages, iqa_targets, split_rows
 
@@ -87,7 +88,7 @@ def make_loss(
     return {'mse': WeightedMSELoss, 'l1': WeightedL1Loss, 'norm_in_norm': NormInNormLoss, 'plcc': PLCCLoss}[loss](weights)
 
 # %% ../nbs/10_learner.ipynb #65dca21a
-_OWN_ARGS = ('dls', 'model', 'loss_func', 'opt_func', 'lr', 'splitter', 'cbs', 'metrics', 'wd')
+_OWN_ARGS = ('dls', 'model', 'loss_func', 'opt_func', 'lr', 'cbs', 'metrics', 'wd')
 
 @delegates(Learner.__init__, but=_OWN_ARGS)
 def iqa_learner(
@@ -96,7 +97,7 @@ def iqa_learner(
     loss: str | nn.Module | None = None,  # a name of `LOSSES` or a loss module; None: the model's default
     weighting: str = 'none',  # bin weighting of a named loss (`BIN_WEIGHT_METHODS`)
     weight_params: dict | None = None,  # the weighting's parameters, e.g. {'eps': 0.05} (`WEIGHT_PARAMS`)
-    opt: str | Callable | None = None,  # 'adam', 'adamw', 'sgd' or a fastai `opt_func`; None: the model's
+    opt: str | Callable | None = None,  # 'adam', 'adamw', 'sgd', a `torch.optim.Optimizer` class or a fastai `opt_func`; None: the model's
     lr=None,  # learning rate, or slice(backbone, head); None: the model's
     wd: float | None = None,  # weight decay; None: the model's
     pretrained: bool = True,  # ImageNet weights for the backbone (from the local cache)
@@ -105,32 +106,37 @@ def iqa_learner(
     train_mos=None,  # the training MOS (0-100); None: `dls.train_mos`
     target_scale: float | None = None,  # the targets are MOS / target_scale; None: `dls.target_scale`
     n_bins: int = 20,  # MOS bins of the weighting and of Balanced MSE's BNI
-    noise_sigma: float | None = None,  # Balanced MSE's starting σ (MOS points); None: `dls.noise_sigma` or `MOS_NOISE_SIGMA`
+    noise_sigma: float | None = None,  # Balanced MSE's starting σ (MOS points), for a loss named 'bmc' or 'bni'; None: `dls.noise_sigma` or `MOS_NOISE_SIGMA`
     metrics=None,  # further fastai metrics, after PLCC, SRCC, KRCC and RMSE
     cbs=None,  # further fastai callbacks
     save_best: bool = True,  # keep and restore the best model by validation SRCC
-    **kwargs,  # fastai `Learner` arguments: path, model_dir, moms, train_bn, wd_bn_bias, default_cbs
+    **kwargs,  # fastai `Learner` arguments: splitter (default: body, then `model.head`), path, model_dir, moms, train_bn, wd_bn_bias, default_cbs
 ) -> Learner:
     "A fastai Learner for a registered IQA model on `dls`, with its default loss, optimiser and rates unless given, and IQA metrics."
     _check_kwargs(kwargs)
     arch, train_mos, target_scale = _from_dls(dls, arch, train_mos, target_scale)
     cfg = model_config(arch)
-    model = create_model(arch, pretrained, weights, init_score=float(np.mean(train_mos)) / target_scale,
-                         **_input_size(dls, cfg, model_kwargs), **(model_kwargs or {}))
+    model_kwargs = {**_input_size(dls, cfg, model_kwargs), **(model_kwargs or {})}
+    if 'score_scale' not in model_kwargs and _accepts(cfg.builder, 'score_scale'): model_kwargs['score_scale'] = target_scale   # TReS
+    model = create_model(arch, pretrained, weights, init_score=float(np.mean(train_mos)) / target_scale, **model_kwargs)
+    named = loss is None or isinstance(loss, str)
+    if noise_sigma is not None and not (named and (loss or cfg.loss) in ('bmc', 'bni')):
+        raise InputError("noise_sigma sets the start of Balanced MSE's σ: give it with loss='bmc' or 'bni'.")
+    if not named and (weighting != 'none' or weight_params):
+        raise InputError("A loss given as a module carries its own bin weights: give weighting and weight_params with a loss name instead.")
     noise_sigma = noise_sigma or getattr(dls, 'noise_sigma', MOS_NOISE_SIGMA)
-    if loss is None or isinstance(loss, str): loss_func = make_loss(loss or cfg.loss, weighting, train_mos, n_bins, noise_sigma, weight_params, target_scale)
-    elif weighting != 'none' or weight_params: raise InputError("A loss given as a module carries its own bin weights: give weighting and weight_params with a loss name instead.")
-    else: loss_func = loss
+    loss_func = make_loss(loss or cfg.loss, weighting, train_mos, n_bins, noise_sigma, weight_params, target_scale) if named else loss
     _check_loss(model, loss_func, getattr(dls, 'targets', 'score'), arch, target_scale)
     custom = opt is not None or lr is not None or wd is not None
     device = torch.device(dls.device or 'cpu')
-    opt_func = opt if callable(opt) else torch_optimiser(opt or cfg.opt, device)
+    opt_func = _opt_func(opt or cfg.opt, device)
     cbs = [TrainLossParams(), ModelLoss()] + ([SaveModelCallback(monitor='srcc', comp=np.greater, fname='best', with_opt=False)] if save_best else []) + list(cbs or [])
     metrics = (iqa_fastai_metrics(target_scale) + ([ValueMetric(loss_func.noise_sigma, 'noise_sigma')] if isinstance(loss_func, BalancedMSELoss) else [])
                + list(metrics or []))
     learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=cfg.lr if lr is None else lr, wd=cfg.wd if wd is None else wd,
-                    metrics=metrics, splitter=body_head_splitter, cbs=cbs, **{'path': tempfile.mkdtemp(prefix='koniq_lt_'), **kwargs})
+                    metrics=metrics, cbs=cbs, **{'splitter': body_head_splitter, **kwargs, 'path': kwargs.get('path') or tempfile.mkdtemp(prefix='koniq_lt_')})
     learn.recorder.smooth_loss = DeviceSmoothLoss()
+    _check_groups(learn, arch, cfg, lr, custom)
     if cfg.stages and custom: warnings.warn(f"'{arch}' trains in {len(cfg.stages)} stages; with opt, lr or wd given it trains in one run with them.")
     learn.stages = None if custom else cfg.stages
     learn.trainable = [p.requires_grad for p in model.parameters()]     # as built (TOPIQ freezes its batch norm itself)
@@ -163,7 +169,10 @@ def _from_dls(dls, arch, train_mos, target_scale) -> tuple:
     if arch is None: raise InputError("Name the model: these DataLoaders were not built by iqa_dataloaders, so give arch (one of list_models()).")
     train_mos = getattr(dls, 'train_mos', None) if train_mos is None else np.asarray(train_mos, dtype=float)
     if train_mos is None or len(train_mos) == 0: raise InputError("Give train_mos, the training images' MOS (0-100): these DataLoaders do not record it.")
-    target_scale = target_scale or getattr(dls, 'target_scale', None)
+    recorded = getattr(dls, 'target_scale', None)
+    if target_scale is not None and recorded is not None and float(target_scale) != float(recorded):
+        raise InputError(f"These DataLoaders give targets on MOS/{recorded:g}, not MOS/{target_scale:g}: leave target_scale out.")
+    target_scale = target_scale or recorded
     if target_scale is None: raise InputError("Give target_scale: 100 when these DataLoaders' targets are MOS/100, 1 when they are MOS points.")
     return arch, train_mos, float(target_scale)
 
@@ -185,10 +194,28 @@ def _check_loss(model: nn.Module, loss_func: nn.Module, targets: str, arch: str,
                          "the 'emd' loss needs a score-distribution head (NIMA's paper form, 'nima_emd')."))
     if emd and targets != 'histogram':
         raise InputError(f"The 'emd' loss of '{arch}' needs rating histograms: build the DataLoaders with targets='histogram' (a table with c1..c5).")
-    for w in (m for m in loss_func.modules() if isinstance(m, BinWeights)) if isinstance(loss_func, nn.Module) else ():
-        if w.target_scale != target_scale:
-            raise InputError(f"The loss's bin weights take targets on MOS/{w.target_scale:g} but these DataLoaders give MOS/{target_scale:g}: "
-                             f"build them with BinWeights.from_scores(..., target_scale={target_scale:g}).")
+    for part in loss_func.modules() if isinstance(loss_func, nn.Module) else ():        # bin weights, Balanced MSE
+        scale = getattr(part, 'target_scale', None)
+        if scale is not None and float(scale) != target_scale:
+            raise InputError(f"The loss's {type(part).__name__} takes targets on MOS/{float(scale):g} but these DataLoaders give MOS/{target_scale:g}: "
+                             f"build it with target_scale={target_scale:g}.")
+
+
+def _check_groups(learn: Learner, arch: str, cfg, lr, custom: bool) -> None:
+    "One sentence when a two-rate lr or a frozen stage meets a model the splitter gives one parameter group (no `head`)."
+    lr = cfg.lr if lr is None else lr
+    frozen = not custom and any(s.frozen for s in cfg.stages or ())
+    if (isinstance(lr, slice) or frozen) and len(learn.splitter(learn.model)) < 2:
+        raise InputError(f"'{arch}' trains with {'a frozen body' if frozen else f'two learning rates ({lr})'}, but its parameters form one "
+                         "group: name its score layer `head`, or give a splitter (or one learning rate).")
+
+
+def _opt_func(opt, device) -> Callable:
+    "fastai's `opt_func` for `opt`: a name of `OPTIMISERS`, a `torch.optim.Optimizer` class (wrapped), or a fastai `opt_func` as it is."
+    if isinstance(opt, str): return torch_optimiser(opt, device)
+    if isinstance(opt, type) and issubclass(opt, torch.optim.Optimizer): return partial(_wrap_optimiser, opt=opt)
+    if callable(opt): return opt
+    raise InputError(f"opt must be one of {', '.join(OPTIMISERS)}, a torch.optim optimiser class or a fastai opt_func, not {opt!r}.")
 
 
 OPTIMISERS = ('adam', 'adamw', 'sgd')

@@ -83,8 +83,8 @@ def pretrain_scnn(
     device = torch.device(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
     make = lambda m: CachedImages.from_arrays(images[m], labels[m].astype(np.float32), device)
     torch.manual_seed(seed); np.random.seed(seed)
-    train = CachedImageDL(make(~held), bs=bs, shuffle=True, drop_last=(~held).sum() > bs, device=device, crop=(crop, crop), augment=True, seed=seed)
-    valid = CachedImageDL(make(held), bs=bs, device=device, crop=(crop, crop), seed=seed)
+    train = CachedImageDL(make(~held), bs=bs, shuffle=True, drop_last=(~held).sum() > bs, device=device, crop=(crop, crop), augment=True)
+    valid = CachedImageDL(make(held), bs=bs, device=device, crop=(crop, crop))
     learn = Learner(DataLoaders(train, valid, device=device), SCNN(n_classes=len(names)), loss_func=_cross_entropy,
                     opt_func=torch_optimiser('sgd', device), lr=lr, wd=5e-4, metrics=accuracy)
     if device.type == 'cuda': learn.to_bf16()

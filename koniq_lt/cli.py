@@ -49,10 +49,11 @@ def sweep_grid(
     imports=None,  # modules every run imports (a user's models), comma-separated
 ) -> dict:
     "The grid of a sweep: from a JSON file `grid` (over the defaults of the other options), or from the options' comma-separated lists."
+    dataset = str(Path(dataset).resolve()) if Path(dataset).exists() else dataset    # a folder: found from every run's folder
     base = dict(dataset=dataset, split=_split_list(split), arch=_split_list(arch), method=[parse_method(m) for m in str(method).split(',')],
                 sampling=_split_list(sampling), bs=_split_list(bs, int), epochs=int(epochs), lr=_split_list(lr, float) if lr else None,
                 seed=_split_list(seed, int), pretrained=bool(pretrained), full_run=bool(full_run),
-                **({'imports': _split_list(imports)} if imports else {}))
+                **({'imports': [_split_list(imports)]} if imports else {}))     # one value: every run imports them all
     if grid is None: return base
     try: spec = json.loads(Path(grid).read_text())
     except (OSError, ValueError) as e: raise InputError(f"The grid file '{grid}' could not be read as JSON ({e}).") from None

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_experiments.ipynb #0ddd5fa3
 from __future__ import annotations
-import importlib, json, platform, subprocess, tempfile, time
+import importlib, json, os, platform, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +21,7 @@ from .analysis import bin_errors, plot_bin_errors, plot_scatter, plot_signed_err
 # %% auto #0
 __all__ = ['EXPERIMENT_DEFAULTS', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds', 'evaluate_run',
            'git_commit', 'device_name', 'results_row', 'write_run', 'ExperimentRun', 'experiment_config',
-           'import_modules', 'run_experiment', 'run_figures']
+           'import_modules', 'run_experiment', 'weight_params', 'run_figures']
 
 # %% ../nbs/11_experiments.ipynb #f30fcf2a
 def load_dataset(
@@ -216,7 +216,8 @@ def experiment_config(
 def import_modules(
     names,  # module names: a list or a comma-separated string
 ) -> None:
-    "Import each module of `names` (a list, or a comma-separated string): where a user's models register themselves."
+    "Import each module of `names` (a list, or a comma-separated string), also from the working folder: where a user's models register themselves."
+    if os.getcwd() not in sys.path: sys.path.append(os.getcwd())     # a console script's path starts at its bin/, not here
     for name in ([n.strip() for n in names.split(',')] if isinstance(names, str) else names or []):
         try: importlib.import_module(name)
         except ImportError as e: raise InputError(f"The module '{name}' named in imports cannot be imported ({e}).") from None
@@ -246,12 +247,13 @@ def run_experiment(
     shared = shared_test_names(table, c['schedule'], c['n_bins'], c['seed'])
     settings = run_settings(c['arch'], c['epochs'], c['full_run'])
     loss = c['loss'] or cfg.loss
-    cache_dir = None if c['full_run'] else (out or Path(tempfile.mkdtemp(prefix='koniq_lt_run_')))/'cache'
+    work = out or Path(tempfile.mkdtemp(prefix='koniq_lt_run_'))     # the learner's checkpoint; a CI run's image cache
+    cache_dir = None if c['full_run'] else work/'cache'
     dls = iqa_dataloaders(table, split, c['arch'], bs=c['bs'], size=settings['size'], crop=settings['crop'], seed=c['seed'],
-                          sampling=c['sampling'], targets='histogram' if loss == 'emd' else None, cache_dir=cache_dir, progress=progress)
-    weight_params = {**(c['weight_params'] or {}), **({} if c['eps'] is None else {'eps': c['eps']})}
-    learn = iqa_learner(dls, loss=loss, weighting=c['weighting'], weight_params=weight_params or None, pretrained=c['pretrained'],
-                        lr=c['lr'], n_bins=c['n_bins'], path=out or tempfile.mkdtemp(prefix='koniq_lt_run_'))
+                          sampling=c['sampling'], n_bins=c['n_bins'], targets='histogram' if loss == 'emd' else None,
+                          cache_dir=cache_dir, progress=progress)
+    learn = iqa_learner(dls, loss=loss, weighting=c['weighting'], weight_params=weight_params(c), pretrained=c['pretrained'],
+                        lr=c['lr'], n_bins=c['n_bins'], path=work)
     noise_sigma = getattr(learn.loss_func, 'noise_sigma', lambda: np.nan)     # Balanced MSE's σ in MOS points, else NaN
     noise_sigma_init, start = noise_sigma(), time.perf_counter()
     if progress: epochs_run = learn.fit_arch(settings['epochs'])
@@ -273,6 +275,15 @@ def run_experiment(
     figures = run_figures(pred, bins, table, c, loss)
     if out is not None: write_run(out, {**c, **resolved}, pred, bins, figures, row, force)
     return ExperimentRun({**c, **resolved}, row, pred, bins, figures, learn, table, split, out)
+
+
+def weight_params(config: dict) -> dict | None:
+    "The weighting's parameters of a configuration: `weight_params` with PWB's `eps`; one sentence when both give eps."
+    params, eps = dict(config.get('weight_params') or {}), config.get('eps')
+    if eps is not None:
+        if 'eps' in params: raise InputError(f"eps is given twice ({eps} and weight_params['eps'] = {params['eps']}): give it once.")
+        params['eps'] = eps
+    return params or None
 
 
 def run_figures(

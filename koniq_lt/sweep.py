@@ -35,7 +35,8 @@ def expand_grid(
     configs = []
     for combo in itertools.product(*axes):
         config = {}
-        for name, value in zip(grid, combo): config.update(value if isinstance(value, dict) else {name: value})
+        for name, value in zip(grid, combo):                          # a dict sets several parameters, unless it is one's value
+            config.update(value if isinstance(value, dict) and name not in (known or ()) else {name: value})
         configs.append(config)
     unknown = sorted({k for c in configs for k in c} - set(known)) if known is not None else []
     if unknown: raise InputError(f"The grid sets {', '.join(map(repr, unknown))}, which the experiment has no parameter for.")
@@ -100,20 +101,26 @@ def run_config(
 
 def _run_inline(config: dict, out: Path) -> str:
     "Run `config` in this process into `out` (force: only an unfinished run's files are there); '' or the error in one line."
+    import gc
     import matplotlib.pyplot as plt
     from koniq_lt.experiments import run_experiment
     try: run = run_experiment(config, out_dir=out, force=True, progress=False)
     except Exception as e: return f"{type(e).__name__}: {e}".splitlines()[0]
     for fig in run.figures.values(): plt.close(fig)
+    del run; gc.collect()                                 # the learner, its model and images: freed before the next run
+    import torch
+    if torch.cuda.is_available(): torch.cuda.empty_cache()
     return ''
 
 
 def _run_papermill(config: dict, out: Path, notebook, env) -> str:
     "Run `config` through papermill into `out`; '' or the last error line of its output."
     params = {**config, 'out_dir': str(out.resolve()), 'force': True}     # force: only an unfinished run's files are there
+    path = os.pathsep.join(filter(None, [os.getcwd(), os.environ.get('PYTHONPATH')]))   # the kernel runs in the run folder:
+    env = {**os.environ, 'PYTHONPATH': path, **(env or {})}                            # a user's modules from here
     cmd = [sys.executable, '-m', 'papermill', str(notebook or experiment_notebook()), str(out/'experiment.ipynb'),
            '-y', json.dumps(params), '-k', 'python3', '--cwd', str(out), '--no-progress-bar']
-    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode == 0: return ''
     lines = [l for l in done.stderr.splitlines() if l.strip()]
     return next((l for l in reversed(lines) if 'Error' in l or 'Exception' in l), lines[-1] if lines else 'no output').strip()

@@ -5,12 +5,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch import nn
 from fastai.learner import Learner
 from conftest import BIN, with_rating_histograms
 from koniq_lt.core import InputError
 from koniq_lt.split import lt_split, official_split
 from koniq_lt.losses import BinWeights, WeightedMSELoss
-from koniq_lt.models import create_model, list_models, model_config
+from koniq_lt.models import create_model, list_models, model_config, register_model
 from koniq_lt.dataloaders import iqa_dataloaders
 from koniq_lt.learner import iqa_learner
 
@@ -49,7 +50,7 @@ def test_fastai_arguments_pass_through(tiny_lt_dls, tmp_path):
 # -- a silent scale mismatch
 def test_the_readme_loss_on_the_wrong_scale_is_an_error(tiny_lt_dls):
     wrong = WeightedMSELoss(BinWeights.from_scores(tiny_lt_dls.train_mos, 'pwb'))       # bins on 0-100, targets MOS/100
-    with pytest.raises(InputError, match="take targets on MOS/1 but these DataLoaders give MOS/100"): iqa_learner(tiny_lt_dls, loss=wrong)
+    with pytest.raises(InputError, match="BinWeights takes targets on MOS/1 but these DataLoaders give MOS/100"): iqa_learner(tiny_lt_dls, loss=wrong)
     learn = Learner(tiny_lt_dls, create_model('cnniqa'), loss_func=wrong)                # plain fastai: the first batch says so
     xb, yb = tiny_lt_dls.one_batch()
     with pytest.raises(InputError, match="they look like MOS/100; build the weights with target_scale=100"): wrong(learn.model(xb), yb)
@@ -65,6 +66,27 @@ def test_the_readme_loss_as_written_weighs_by_bin(tiny_lt_dls):
     assert torch.allclose(w, expected)
 
 
+def test_every_loss_part_on_another_scale_is_refused(tiny_lt_dls):
+    from koniq_lt.losses import BalancedMSELoss
+    with pytest.raises(InputError, match="BalancedMSELoss takes targets on MOS/1 but these DataLoaders give MOS/100"):
+        iqa_learner(tiny_lt_dls, loss=BalancedMSELoss('bni', train_mos=tiny_lt_dls.train_mos))
+    with pytest.raises(InputError, match="give targets on MOS/100, not MOS/1"): iqa_learner(tiny_lt_dls, target_scale=1)
+
+
+def test_options_that_would_be_ignored_are_refused(tiny_lt_dls):
+    with pytest.raises(InputError, match="noise_sigma sets the start of Balanced MSE"): iqa_learner(tiny_lt_dls, loss='mse', noise_sigma=3)
+    from koniq_lt.experiments import weight_params
+    with pytest.raises(InputError, match="eps is given twice"): weight_params(dict(eps=0.05, weight_params={'eps': 0.01}))
+
+
+def test_optimisers_as_names_classes_or_opt_funcs(tiny_lt_dls):
+    from fastai.optimizer import Adam
+    for opt in ('sgd', torch.optim.AdamW, Adam):
+        learn = iqa_learner(tiny_lt_dls, opt=opt, save_best=False)
+        with learn.no_bar(), learn.no_logging(): learn.fit(1, 1e-4)
+        assert np.isfinite(learn.recorder.values[-1]).all(), opt
+
+
 # -- architecture choices in one place
 def test_the_registry_lists_table_i_and_one_signature_builds_them():
     assert list_models() == TABLE_I
@@ -72,6 +94,31 @@ def test_the_registry_lists_table_i_and_one_signature_builds_them():
     for name in ('cnniqa', 'resnet50', 'tres', 'topiq'):
         out = create_model(name, pretrained=False, init_score=0.6).eval()(torch.zeros(2, 3, 64, 64))
         assert out.shape == (2, 1), name
+
+
+def test_a_plain_module_registers_as_it_is(tiny_lt_dls):
+    from fastai.data.core import DataLoaders
+    class Plain(nn.Module):
+        "No pretrained, weights, init_score or head: the mean colour and a linear layer."
+        def __init__(self):
+            super().__init__()
+            self.score = nn.Linear(3, 1)
+        def forward(self, x): return self.score(x.mean((2, 3)))
+    register_model(Plain, name='plain_test_model', lr=1e-3, pretrained_backbone=False)
+    register_model(Plain, name='plain_two_rates', lr=slice(1e-4, 1e-3), pretrained_backbone=False)
+    users = DataLoaders(tiny_lt_dls.train, tiny_lt_dls.valid, device='cpu')          # DataLoaders that name no model
+    kw = dict(train_mos=tiny_lt_dls.train_mos, target_scale=100, save_best=False)
+    try:
+        assert create_model('plain_test_model', pretrained=True)(torch.zeros(2, 3, 8, 8)).shape == (2, 1)
+        learn = iqa_learner(users, 'plain_test_model', **kw)
+        with learn.no_bar(), learn.no_logging(): learn.fit_arch(1)
+        with pytest.raises(InputError, match="two learning rates .* form one group"): iqa_learner(users, 'plain_two_rates', **kw)
+        learn = iqa_learner(users, 'plain_two_rates', splitter=lambda m: [[m.score.weight], [m.score.bias]], **kw)  # fastai's splitter
+        learn.create_opt()
+        assert len(learn.opt.param_groups) == 2
+    finally:
+        from koniq_lt.models.registry import _MODELS
+        for n in ('plain_test_model', 'plain_two_rates'): _MODELS.pop(n, None)
 
 
 def test_the_model_is_named_once(tiny_lt_dls):
@@ -131,20 +178,28 @@ CUSTOM = textwrap.dedent('''
 def test_a_registered_model_trains_sweeps_and_tabulates(tmp_path, tiny_demo, monkeypatch):
     (tmp_path/'my_iqa_models.py').write_text(CUSTOM)
     monkeypatch.syspath_prepend(str(tmp_path))
-    import my_iqa_models  # noqa: F401
+    import my_iqa_models  # noqa: F401  (registers mean_colour_iqa)
     d = iqa_dataloaders(tiny_demo, lt_split(tiny_demo), 'mean_colour_iqa', device='cpu', progress=False, cache_dir=tmp_path/'cache')
     learn = iqa_learner(d)
     with learn.no_bar(), learn.no_logging(): learn.fit_arch(1)
-    runs = tmp_path/'runs'
-    done = subprocess.run([str(BIN/'koniq-lt-sweep'), '--runs', runs, '--dataset', 'demo:tiny', '--split', 'official,lt',
+    # as a user runs it: the module in the working folder, named by --imports; each run a papermill kernel in its own folder
+    done = subprocess.run([str(BIN/'koniq-lt-sweep'), '--runs', 'runs', '--dataset', 'demo:tiny', '--split', 'lt',
                            '--arch', 'mean_colour_iqa', '--method', 'mse,mse+pwb', '--seed', '0', '--epochs', '1', '--full_run', 'False',
-                           '--imports', 'my_iqa_models', '--runner', 'inline'], capture_output=True, text=True, cwd=tmp_path,
-                          env={'PYTHONPATH': str(tmp_path), 'PATH': str(BIN), 'HOME': str(tmp_path)})
+                           '--imports', 'my_iqa_models'], capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    results = pd.read_csv(runs/'results.csv')
-    assert len(results) == 4 and set(results.arch) == {'mean_colour_iqa'}        # 2 splits x 2 methods
-    assert not list(runs.glob('*/experiment.ipynb'))                              # inline: no kernel, no notebook
-    assert 'mean_colour_iqa' in (runs/'tables.txt').read_text()
+    results = pd.read_csv(tmp_path/'runs'/'results.csv')
+    assert len(results) == 2 and set(results.arch) == {'mean_colour_iqa'} and set(results.weighting) == {'none', 'pwb'}
+    assert len(list((tmp_path/'runs').glob('*/experiment.ipynb'))) == 2               # the executed notebooks, the runs' records
+    assert 'mean_colour_iqa' in (tmp_path/'runs'/'tables.txt').read_text()
+
+
+def test_an_inline_sweep_runs_in_this_process(tmp_path):
+    from koniq_lt.sweep import run_sweep
+    configs = [dict(dataset='demo:tiny', arch='cnniqa', split='lt', loss='mse', epochs=1, pretrained=False)]
+    status = run_sweep(configs, tmp_path, runner='inline', verbose=False)
+    assert status.status.tolist() == ['done'] and not list(tmp_path.glob('*/experiment.ipynb'))
+    assert run_sweep(configs, tmp_path, runner='inline', verbose=False).status.tolist() == ['skipped']
+    with pytest.raises(InputError, match="Inline runs go one at a time"): run_sweep(configs, tmp_path, jobs=2, runner='inline')
 
 
 # -- one experiment run in the library

@@ -4,12 +4,12 @@
 
 # %% ../nbs/00_core.ipynb #0b9dea79
 from __future__ import annotations
-import functools, importlib.util, os, sys, tempfile
+import functools, importlib.util, os, shutil, sys, tempfile, weakref
 from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['InputError', 'cli_errors', 'describe_lines', 'data_dir', 'write_atomic', 'write_csv']
+__all__ = ['InputError', 'cli_errors', 'describe_lines', 'data_dir', 'write_atomic', 'write_csv', 'remove_with']
 
 # %% ../nbs/00_core.ipynb #78201bc6
 class InputError(ValueError):
@@ -77,3 +77,12 @@ def write_csv(
 ) -> Path:
     "Write `df` (without its index) to the CSV `path` atomically, never over an existing file unless `force`."
     return write_atomic(path, lambda tmp: df.to_csv(tmp, index=False), force=force)
+
+# %% ../nbs/00_core.ipynb #f6e52b4b
+def remove_with(
+    owner,  # the object that uses the folder (a fastai Learner, say)
+    folder,  # a scratch folder: removed with all it holds
+) -> Path:
+    "`folder`, removed when `owner` is garbage-collected or Python exits: a scratch folder that lives as long as what uses it."
+    weakref.finalize(owner, shutil.rmtree, str(folder), True)
+    return Path(folder)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_experiments.ipynb #0ddd5fa3
 from __future__ import annotations
-import importlib, json, os, platform, subprocess, sys, tempfile, time
+import importlib, json, os, platform, subprocess, sys, time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -247,13 +247,12 @@ def run_experiment(
     shared = shared_test_names(table, c['schedule'], c['n_bins'], c['seed'])
     settings = run_settings(c['arch'], c['epochs'], c['full_run'])
     loss = c['loss'] or cfg.loss
-    work = out or Path(tempfile.mkdtemp(prefix='koniq_lt_run_'))     # the learner's checkpoint; a CI run's image cache
-    cache_dir = None if c['full_run'] else work/'cache'
+    cache_dir = None if c['full_run'] or out is None else out/'cache'     # a sweep's CI-size run keeps its image cache in its folder
     dls = iqa_dataloaders(table, split, c['arch'], bs=c['bs'], size=settings['size'], crop=settings['crop'], seed=c['seed'],
                           sampling=c['sampling'], n_bins=c['n_bins'], targets='histogram' if loss == 'emd' else None,
                           cache_dir=cache_dir, progress=progress)
     learn = iqa_learner(dls, loss=loss, weighting=c['weighting'], weight_params=weight_params(c), pretrained=c['pretrained'],
-                        lr=c['lr'], n_bins=c['n_bins'], path=work)
+                        lr=c['lr'], n_bins=c['n_bins'], path=out)   # no folder: the learner's scratch one
     noise_sigma = getattr(learn.loss_func, 'noise_sigma', lambda: np.nan)     # Balanced MSE's σ in MOS points, else NaN
     noise_sigma_init, start = noise_sigma(), time.perf_counter()
     if progress: epochs_run = learn.fit_arch(settings['epochs'])

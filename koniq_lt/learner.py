@@ -22,7 +22,7 @@ from fastai.callback.tracker import SaveModelCallback
 import fastai.callback.progress  # noqa: F401  (progress bars for every Learner; Learner.no_bar)
 from fastai.optimizer import OptimWrapper
 from fastai.torch_core import trainable_params, setup_cuda
-from .core import InputError
+from .core import InputError, remove_with
 from .images import image_cache
 from .metrics import iqa_metrics
 from .mos import MOS_NOISE_SIGMA
@@ -109,7 +109,7 @@ def iqa_learner(
     noise_sigma: float | None = None,  # Balanced MSE's starting σ (MOS points), for a loss named 'bmc' or 'bni'; None: `dls.noise_sigma` or `MOS_NOISE_SIGMA`
     metrics=None,  # further fastai metrics, after PLCC, SRCC, KRCC and RMSE
     cbs=None,  # further fastai callbacks
-    save_best: bool = True,  # keep and restore the best model by validation SRCC
+    save_best: bool = True,  # keep and restore the best model by validation SRCC (without path or model_dir, in a scratch folder removed with the learner)
     **kwargs,  # fastai `Learner` arguments: splitter (default: body, then `model.head`), path, model_dir, moms, train_bn, wd_bn_bias, default_cbs
 ) -> Learner:
     "A fastai Learner for a registered IQA model on `dls`, with its default loss, optimiser and rates unless given, and IQA metrics."
@@ -133,8 +133,10 @@ def iqa_learner(
     cbs = [TrainLossParams(), ModelLoss()] + ([SaveModelCallback(monitor='srcc', comp=np.greater, fname='best', with_opt=False)] if save_best else []) + list(cbs or [])
     metrics = (iqa_fastai_metrics(target_scale) + ([ValueMetric(loss_func.noise_sigma, 'noise_sigma')] if isinstance(loss_func, BalancedMSELoss) else [])
                + list(metrics or []))
+    scratch = None if kwargs.get('path') or kwargs.get('model_dir') else tempfile.mkdtemp(prefix='koniq_lt_')   # the best checkpoint's folder
     learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=cfg.lr if lr is None else lr, wd=cfg.wd if wd is None else wd,
-                    metrics=metrics, cbs=cbs, **{'splitter': body_head_splitter, **kwargs, 'path': kwargs.get('path') or tempfile.mkdtemp(prefix='koniq_lt_')})
+                    metrics=metrics, cbs=cbs, **{'splitter': body_head_splitter, **kwargs, **({'model_dir': scratch} if scratch else {})})
+    if scratch: remove_with(learn, scratch)
     learn.recorder.smooth_loss = DeviceSmoothLoss()
     _check_groups(learn, arch, cfg, lr, custom)
     if cfg.stages and custom: warnings.warn(f"'{arch}' trains in {len(cfg.stages)} stages; with opt, lr or wd given it trains in one run with them.")

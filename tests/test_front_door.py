@@ -47,6 +47,16 @@ def test_fastai_arguments_pass_through(tiny_lt_dls, tmp_path):
     assert Seen.ran and 'mae' in learn.recorder.metric_names and 'srcc' in learn.recorder.metric_names
 
 
+
+def test_a_learner_without_a_folder_leaves_nothing_behind(tiny_lt_dls):
+    import gc
+    learn = iqa_learner(tiny_lt_dls, pretrained=False)        # fastai's path (the DataLoaders'), a scratch model_dir
+    with learn.no_bar(), learn.no_logging(): learn.fit_arch(1)
+    scratch = learn.path/learn.model_dir
+    assert (scratch/'best.pth').exists() and learn.path == tiny_lt_dls.path
+    del learn; gc.collect()
+    assert not scratch.exists()
+
 # -- a silent scale mismatch
 def test_the_readme_loss_on_the_wrong_scale_is_an_error(tiny_lt_dls):
     wrong = WeightedMSELoss(BinWeights.from_scores(tiny_lt_dls.train_mos, 'pwb'))       # bins on 0-100, targets MOS/100

@@ -38,3 +38,18 @@ def test_readme_benchmark_figures_are_their_records():
     blocks = re.findall(r"<!-- record: (\S+) -->\n(.*?)<!-- end record -->", README, re.S)
     assert blocks, "the README shows no benchmark record"
     for path, text in blocks: assert text == (ROOT/path).read_text(), path
+
+
+def test_notebook_cells_run_in_nbdev_docs_processing():
+    # nbdev's docs processing (nbdev_docs, nbdev_preview) runs only exported cells, show_doc cells and cells with an import:
+    # a cell that imports and also runs other code there would use names from cells it skips. Keep imports in cells of their own.
+    import ast
+    mixed = []
+    for path in sorted((ROOT/'nbs').glob('*.ipynb')):
+        for i, cell in enumerate(json.loads(path.read_text())['cells']):
+            src = ''.join(cell['source'])
+            if cell['cell_type'] != 'code' or re.search(r'^#\|\s*export', src, re.M): continue
+            nodes = list(ast.walk(ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))))
+            if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in nodes) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in nodes):
+                mixed.append(f"{path.name} cell {i}: {src.splitlines()[0]}")
+    assert not mixed, 'cells mixing imports with other code:\n' + '\n'.join(mixed)

@@ -12,6 +12,7 @@ from fastcore.script import bool_arg, call_parse, store_true
 import pandas as pd
 from .core import InputError, cli_errors, write_atomic
 from .mos import read_mos_table
+from .demo import DEMO_PRESETS
 from .split import format_split_report, split_report
 from .analysis import plot_compare, save_figure
 from .sweep import collect_results, expand_grid, parse_method, run_name, run_sweep
@@ -19,7 +20,8 @@ from .experiments import EXPERIMENT_DEFAULTS
 from .tables import format_tables, method_column
 
 # %% auto #0
-__all__ = ['QUICKSTART_METHODS', 'sweep_grid', 'sweep', 'koniq_lt_sweep', 'quickstart', 'demo_sweep', 'koniq_lt_quickstart']
+__all__ = ['QUICKSTART_METHODS', 'QUICKSTART_TRAINING', 'sweep_grid', 'sweep', 'koniq_lt_sweep', 'quickstart', 'demo_sweep',
+           'koniq_lt_quickstart']
 
 # %% ../nbs/14_cli.ipynb #0a8bbaf5
 def _split_list(text, kind=str) -> list:
@@ -118,6 +120,7 @@ def koniq_lt_sweep(
 
 # %% ../nbs/14_cli.ipynb #472a2c1c
 QUICKSTART_METHODS = [('official', 'mse'), ('lt', 'mse'), ('lt', 'mse+pwb'), ('lt', 'bmc')]
+QUICKSTART_TRAINING = dict(crop=64, bs=8)    # random 64x64 crops (2x2 CNNIQA patches), scored on whole images; batches of 8
 
 def quickstart(
     out=None,  # output folder; None: runs/quickstart-<date>-<time>
@@ -128,8 +131,7 @@ def quickstart(
     epochs: int = 5,  # demo training epochs per run (0: split only)
     seeds: int = 2,  # seeds per demo configuration
     preset: str = 'ci',  # demo preset
-    full_run: bool = True,  # False: tiny CI-sized demo runs
-    jobs: int = 1,  # demo runs in parallel
+    jobs: int = 1,  # demo runs in parallel (through papermill); 1: one after another in this process
 ) -> dict:
     "Split the real KonIQ-10k MOS table (statistics, Figure 2), then a small demo sweep: tables and per-bin figure."
     out = Path(out) if out else Path('runs')/f"quickstart-{datetime.now():%Y%m%d-%H%M%S}"
@@ -140,8 +142,9 @@ def quickstart(
           f"seed {seed}, {bins} bins, schedule {schedule})\n")
     print(format_split_report(report['splits']['lt'], bins, schedule=schedule), '\n')
     print(report['summary'].round(3).to_string(), '\n')
-    if epochs > 0 and seeds > 0: report['demo'] = demo_sweep(out, epochs, seeds, preset, full_run, jobs, force)
+    if epochs > 0 and seeds > 0: report['demo'] = demo_sweep(out, epochs, seeds, preset, jobs, force)
     print(f"Files in {out}:\n" + '\n'.join(f"  {p.name}" for p in sorted(out.iterdir())))
+    if 'demo' in report: print(f"\nExplore the runs bin by bin: jupyter lab nbs/explore.ipynb (it opens the newest quickstart's sweep, {out/'sweep'})")
     return report
 
 
@@ -150,15 +153,16 @@ def demo_sweep(
     epochs: int = 5,  # training epochs per run
     seeds: int = 2,  # seeds per configuration
     preset: str = 'ci',  # demo preset
-    full_run: bool = True,  # False: tiny CI-sized runs
-    jobs: int = 1,  # runs in parallel
+    jobs: int = 1,  # runs in parallel (through papermill); 1: one at a time in this process
     force: bool = False,  # overwrite the figure
 ) -> pd.DataFrame:
     "CNNIQA on the demo: standard vs LT, MSE vs PWB vs BMC, `seeds` seeds; tables and the per-bin MAE figure (demo numbers)."
-    grid = dict(dataset=f'demo:{preset}', arch='cnniqa', epochs=epochs, full_run=full_run, seed=list(range(seeds)),
-                method=[{'split': s, **parse_method(m)} for s, m in QUICKSTART_METHODS])
+    if preset not in DEMO_PRESETS: raise InputError(f"The demo preset '{preset}' is not one of {', '.join(DEMO_PRESETS)}.")
+    training = {**QUICKSTART_TRAINING, **({} if DEMO_PRESETS[preset]['height'] >= QUICKSTART_TRAINING['crop'] else {'crop': None})}  # tiny: whole
+    grid = dict(dataset=f'demo:{preset}', arch='cnniqa', epochs=epochs, full_run=True, seed=list(range(seeds)),
+                method=[{'split': s, **parse_method(m)} for s, m in QUICKSTART_METHODS], **training)
     print(f"Demo sweep: CNNIQA, {epochs} epochs, on the built-in demo ('{preset}'; Kodak-derived, NOT KonIQ-10k)")
-    results = sweep(out/'sweep', grid, jobs)
+    results = sweep(out/'sweep', grid, jobs, runner='inline' if jobs == 1 else 'papermill')
     shared = format_tables(results, on='shared').split('\n\n')[0]
     print(shared + '\n(the same models on the test images that both test sets share: differences in test difficulty cannot make the gap)\n')
     lt = results[(results.split == 'lt') & (results.seed == 0)].assign(method=lambda d: method_column(d))
@@ -179,9 +183,8 @@ def koniq_lt_quickstart(
     epochs: int = 5,            # Demo training epochs per run (0: split only)
     seeds: int = 2,             # Seeds per demo configuration
     preset: str = 'ci',         # Demo preset: tiny, ci (984 images at 144x96) or default (2,952 at 288x192)
-    jobs: int = 1,              # Demo runs in parallel
-    quick: store_true = False,  # Tiny CI-sized demo runs (one epoch, the tiny preset): checks the plumbing only
+    jobs: int = 1,              # Demo runs in parallel (through papermill; 1: one after another in this process)
     force: store_true = False,  # Overwrite files already in --out
 ):
     "The main job: the KonIQ-10k-LT split of the real KonIQ-10k MOS table with Figure 2, then a small sweep on the built-in demo."
-    quickstart(out, seed, schedule, bins, force, epochs, seeds, preset, not quick, jobs)
+    quickstart(out, seed, schedule, bins, force, epochs, seeds, preset, jobs)

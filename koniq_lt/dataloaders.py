@@ -22,7 +22,7 @@ from .models.nima import rating_histograms
 
 # %% auto #0
 __all__ = ['SAMPLING_METHODS', 'TARGET_SCALE', 'CachedImages', 'CachedImageDL', 'sampling_weights', 'balanced_dataloaders',
-           'split_rows', 'iqa_targets', 'iqa_dataloaders', 'covering_size']
+           'split_rows', 'trained_split', 'iqa_targets', 'iqa_dataloaders', 'covering_size']
 
 # %% ../nbs/09_dataloaders.ipynb #dacf67bc
 class CachedImages:
@@ -170,6 +170,17 @@ def split_rows(
         n_valid = max(1, int(round(valid_pct * len(perm))))
         rows['valid'], rows['train'] = np.sort(perm[:n_valid]), np.sort(perm[n_valid:])
     return rows
+
+
+def trained_split(
+    table: pd.DataFrame,  # the MOS table
+    rows: dict,  # row positions by part (`split_rows`, `dls.rows`)
+) -> pd.DataFrame:
+    "The split as the DataLoaders use it, validation carve included: `image_name`, `MOS`, `split` (train, valid, test), in the table's order."
+    side = np.full(len(table), None, dtype=object)
+    for part, positions in rows.items(): side[positions] = part
+    out = table[['image_name', 'MOS']].assign(split=side)
+    return out[out.split.notna()].reset_index(drop=True)
 
 
 TARGET_SCALE = 100.0     # the DataLoaders' targets are MOS / TARGET_SCALE

@@ -19,9 +19,10 @@ from .split import make_split
 from .analysis import bin_errors, plot_bin_errors, plot_scatter, plot_signed_error, save_figure, show_worst, summary_metrics
 
 # %% auto #0
-__all__ = ['EXPERIMENT_DEFAULTS', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds', 'evaluate_run',
-           'git_commit', 'device_name', 'results_row', 'write_run', 'ExperimentRun', 'experiment_config',
-           'import_modules', 'run_experiment', 'weight_params', 'run_figures']
+__all__ = ['EXPERIMENT_DEFAULTS', 'RUN_FILES', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds',
+           'evaluate_run', 'git_commit', 'device_name', 'results_row', 'write_run', 'ExperimentRun',
+           'experiment_config', 'import_modules', 'run_experiment', 'training_crop', 'weight_params', 'run_figures',
+           'load_run']
 
 # %% ../nbs/11_experiments.ipynb #f30fcf2a
 def load_dataset(
@@ -151,6 +152,7 @@ def write_run(
     figures: dict,  # name → matplotlib figure (<name>.png)
     results: pd.DataFrame,  # the results row (results.csv, written last)
     force: bool = False,  # replace a finished run
+    split: pd.DataFrame | None = None,  # the split as trained (split.csv): where the run's training MOS come from
 ) -> Path:
     "Write a run's files into `out_dir`; `results.csv` last, atomically. An existing finished run is kept unless `force`."
     out = Path(out_dir)
@@ -160,6 +162,7 @@ def write_run(
     write_atomic(out/'config.json', lambda p: Path(p).write_text(json.dumps(config, indent=1, default=str)), force=True)
     write_csv(pred, out/'predictions.csv', force=True)
     write_csv(bins, out/'bins.csv', force=True)
+    if split is not None: write_csv(split, out/'split.csv', force=True)
     for name, fig in figures.items(): save_figure(fig, out/f'{name}.png', force=True)
     write_csv(results, out/'results.csv', force=force)
     return out
@@ -175,6 +178,7 @@ EXPERIMENT_DEFAULTS = dict(
     weight_params=None,      # other parameters of the weighting, e.g. {"sigma": 1.0} for lds, {"beta": 0.99} for effective_number
     sampling=None,           # balanced sampling of the train set: None, inverse, sqrt_inv
     bs=16,                   # batch size
+    crop=None,               # random training crops: a side (square) or [H, W]; None: the model's (a model scored on whole images still is)
     epochs=10,               # training epochs (full runs)
     lr=None,                 # learning rate; None: the model's published one
     seed=0,                  # seed of the split, the initialisation and the batches
@@ -198,8 +202,14 @@ class ExperimentRun:
     figures: dict = field(repr=False)
     learn: object = field(repr=False)
     table: pd.DataFrame = field(repr=False)
-    split: pd.DataFrame = field(repr=False)
+    split: pd.DataFrame = field(repr=False)      # the split as trained: train, valid (carved from train if need be), test
     out: Path | None = None
+
+    @property
+    def train_mos(self) -> np.ndarray:
+        "The MOS of the images the model trained on (not the validation carve): what the shot regions and bins.csv count."
+        if self.split is None: raise InputError(f"The run folder '{self.out}' has no split.csv (it predates it): its training MOS are not recorded, only their per-bin counts in bins.csv.")
+        return self.split.MOS[self.split.split == 'train'].to_numpy()
 
 
 def experiment_config(
@@ -238,7 +248,7 @@ def run_experiment(
         raise InputError(f"The run folder '{out}' already holds a finished run (results.csv); pass force=True or choose another folder.")
     from fastai.torch_core import set_seed               # torch and fastai load here: only for a run
     from koniq_lt.models import model_config
-    from koniq_lt.dataloaders import iqa_dataloaders
+    from koniq_lt.dataloaders import iqa_dataloaders, trained_split
     from koniq_lt.learner import describe_stages, fit_linear_map, iqa_learner, predict_table
     c, cfg = config, model_config(config['arch'])
     set_seed(c['seed'])
@@ -248,7 +258,8 @@ def run_experiment(
     settings = run_settings(c['arch'], c['epochs'], c['full_run'])
     loss = c['loss'] or cfg.loss
     cache_dir = None if c['full_run'] or out is None else out/'cache'     # a sweep's CI-size run keeps its image cache in its folder
-    dls = iqa_dataloaders(table, split, c['arch'], bs=c['bs'], size=settings['size'], crop=settings['crop'], seed=c['seed'],
+    crop = training_crop(c['crop']) or settings['crop']
+    dls = iqa_dataloaders(table, split, c['arch'], bs=c['bs'], size=settings['size'], crop=crop, seed=c['seed'],
                           sampling=c['sampling'], n_bins=c['n_bins'], targets='histogram' if loss == 'emd' else None,
                           cache_dir=cache_dir, progress=progress)
     learn = iqa_learner(dls, loss=loss, weighting=c['weighting'], weight_params=weight_params(c), pretrained=c['pretrained'],
@@ -260,20 +271,33 @@ def run_experiment(
         with learn.no_bar(): epochs_run = learn.fit_arch(settings['epochs'])
     fit_seconds = time.perf_counter() - start
     test_crops = cfg.test_crops if c['full_run'] or cfg.test_crops is None else min(cfg.test_crops, 2)
+    if c['crop'] is not None and cfg.crop is None: test_crops = None        # a model scored on whole images still is
     linear_map = (fit_linear_map(learn, table, n_crops=test_crops, seed=c['seed'], cache_dir=cache_dir)
                   if getattr(learn.loss_func, 'scale_free', False) else (np.nan, np.nan))
     pred = predict_table(learn, table, split, n_crops=test_crops, seed=c['seed'], cache_dir=cache_dir)
     many, few = shot_thresholds(len(dls.train_mos), c['many'], c['few'])
     metrics = evaluate_run(pred, dls.train_mos, shared, c['n_bins'], many, few)
     bins = bin_errors(pred, dls.train_mos, c['n_bins'], many=many, few=few)
-    resolved = dict(loss=loss, lr=c['lr'] if c['lr'] is not None else cfg.lr, size=dls.size, epochs_run=epochs_run, test_crops=test_crops,
+    resolved = dict(loss=loss, lr=c['lr'] if c['lr'] is not None else cfg.lr, size=dls.size, crop=dls.train.crop, epochs_run=epochs_run, test_crops=test_crops,
                     dataset_label=table.attrs['label'], stages=describe_stages(learn.stages, settings['epochs']) if learn.stages else '',
                     scnn_weights=getattr(learn.model, 'scnn_weights', ''),    # DBCNN: which S-CNN it started from
                     map_k=linear_map[0], map_b=linear_map[1], noise_sigma_init=noise_sigma_init, noise_sigma=noise_sigma())
     row = results_row({**c, **resolved, 'lr': str(resolved['lr'])}, metrics, fit_seconds, len(dls.train_mos), epochs_run, device_name(dls.device))
     figures = run_figures(pred, bins, table, c, loss)
-    if out is not None: write_run(out, {**c, **resolved}, pred, bins, figures, row, force)
-    return ExperimentRun({**c, **resolved}, row, pred, bins, figures, learn, table, split, out)
+    as_trained = trained_split(table, dls.rows)
+    if out is not None: write_run(out, {**c, **resolved}, pred, bins, figures, row, force, split=as_trained)
+    return ExperimentRun({**c, **resolved}, row, pred, bins, figures, learn, table, as_trained, out)
+
+
+def training_crop(
+    crop,  # None, a side (square crops) or (H, W)
+) -> tuple | None:
+    "The `crop` parameter as (H, W), or None; one sentence for anything else."
+    if crop is None: return None
+    side = [crop] if isinstance(crop, (int, np.integer)) else list(crop) if isinstance(crop, (list, tuple)) else None
+    if side is None or len(side) not in (1, 2) or not all(isinstance(v, (int, np.integer)) and v > 0 for v in side):
+        raise InputError(f"crop must be a side in pixels (e.g. 64) or [H, W] (e.g. [64, 96]), not {crop!r}.")
+    return (int(side[0]), int(side[-1]))
 
 
 def weight_params(config: dict) -> dict | None:
@@ -299,3 +323,18 @@ def run_figures(
     return {'bin_errors': plot_bin_errors(bins, title=label), 'signed_error': plot_signed_error(bins, title=label),
             'scatter': plot_scatter(pred, title=label),
             'worst': show_worst(pred, table, bin=worst, k=8, n_bins=c['n_bins'], title=f"Worst predictions in bin {bins.range[worst]} — {label}")}
+
+# %% ../nbs/11_experiments.ipynb #b0809c3c
+RUN_FILES = ('config.json', 'results.csv', 'predictions.csv', 'bins.csv')
+
+def load_run(
+    run_dir,  # a run folder written by `run_experiment` (in a sweep: `<runs>/<run name>`)
+) -> ExperimentRun:
+    "A finished run read back from its folder: configuration, results row, test predictions, per-bin errors and the split as trained."
+    out = Path(run_dir)
+    if not out.is_dir(): raise InputError(f"The run folder '{out}' does not exist.")
+    missing = [f for f in RUN_FILES if not (out/f).is_file()]
+    if missing: raise InputError(f"The run folder '{out}' has no {' and no '.join(missing)}: it is not a finished run.")
+    split = pd.read_csv(out/'split.csv') if (out/'split.csv').is_file() else None
+    return ExperimentRun(json.loads((out/'config.json').read_text()), pd.read_csv(out/'results.csv'), pd.read_csv(out/'predictions.csv'),
+                         pd.read_csv(out/'bins.csv'), {}, None, None, split, out)

@@ -100,12 +100,16 @@ def run_config(
 
 
 def _run_inline(config: dict, out: Path) -> str:
-    "Run `config` in this process into `out` (force: only an unfinished run's files are there); '' or the error in one line."
-    import gc
+    "Run `config` in this process into `out` (force: only an unfinished run's files are there), its printed output in `out/run.log`; '' or the error in one line."
+    import gc, traceback
+    from contextlib import redirect_stderr, redirect_stdout
     import matplotlib.pyplot as plt
     from koniq_lt.experiments import run_experiment
-    try: run = run_experiment(config, out_dir=out, force=True, progress=False)
-    except Exception as e: return f"{type(e).__name__}: {e}".splitlines()[0]
+    with open(out/'run.log', 'w') as log, redirect_stdout(log), redirect_stderr(log):   # fastai's epoch lines, warnings
+        try: run = run_experiment(config, out_dir=out, force=True, progress=False)
+        except Exception as e:
+            traceback.print_exc()                                                        # kept in run.log
+            return f"{type(e).__name__}: {e}".splitlines()[0]
     for fig in run.figures.values(): plt.close(fig)
     del run; gc.collect()                                 # the learner, its model and images: freed before the next run
     import torch

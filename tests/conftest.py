@@ -79,3 +79,12 @@ def tiny_lt_dls(tiny_demo, tmp_path_factory):
     from koniq_lt.split import lt_split
     return iqa_dataloaders(tiny_demo, lt_split(tiny_demo, seed=0), 'cnniqa', bs=16, device='cpu', progress=False,
                            cache_dir=tmp_path_factory.mktemp('cache'))
+
+
+@pytest.fixture(scope='session')
+def quickstart(tmp_path_factory):
+    "The README's main job run once, as the README runs it (`koniq-lt-quickstart`, no options): its result and its folder."
+    cwd = tmp_path_factory.mktemp('quickstart')
+    res = run_script('koniq-lt-quickstart', cwd=cwd)
+    runs = list((cwd/'runs').glob('quickstart-*'))
+    return res, (runs[0] if len(runs) == 1 else cwd/'runs')

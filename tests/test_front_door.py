@@ -210,6 +210,7 @@ def test_an_inline_sweep_runs_in_this_process(tmp_path):
     assert status.status.tolist() == ['done'] and not list(tmp_path.glob('*/experiment.ipynb'))
     row = pd.read_csv(next(tmp_path.glob('*/results.csv')))
     assert np.isfinite(row.noise_sigma[0]) and len(list(tmp_path.glob('*/*.png'))) == 4          # σ recorded; the four figures
+    assert 'Better model found' in next(tmp_path.glob('*/run.log')).read_text()                 # fastai's lines: in the run's log
     assert run_sweep(configs, tmp_path, runner='inline', verbose=False).status.tolist() == ['skipped']
     with pytest.raises(InputError, match="Inline runs go one at a time"): run_sweep(configs, tmp_path, jobs=2, runner='inline')
 

@@ -186,31 +186,37 @@ def _figure(width: float = 10, height: float = 4.2):
     return fig, ax
 
 
-def _bin_axis(ax, ranges) -> None:
-    "Label the x axis with the MOS bins' ranges."
-    ax.set_xticks(range(len(ranges)), list(ranges), rotation=45, ha='right', fontsize=8)
-    ax.set_xlim(-0.6, len(ranges) - 0.4); ax.set_xlabel('MOS bin')
+def _bin_axis(ax, ranges, n_test=None) -> None:
+    "Label the x axis with the MOS bins' ranges, and how many test images each holds when `n_test` is given."
+    labels = list(ranges) if n_test is None else [f"{r} · {int(n)}" for r, n in zip(ranges, n_test)]
+    ax.set_xticks(range(len(ranges)), labels, rotation=45, ha='right', fontsize=8)
+    ax.set_xlim(-0.6, len(ranges) - 0.4); ax.set_xlabel('MOS bin' + ('' if n_test is None else ' · test images in it'))
+
+
+def _train_bars(ax, n_train) -> list:
+    "Grey bars of the training images per bin behind `ax`'s plot, on a second y axis; their legend handles."
+    counts = ax.twinx()
+    sns.barplot(x=np.arange(len(n_train)), y=np.asarray(n_train, dtype=float), color='0.85', ax=counts, label='training images')
+    counts.grid(False); counts.set_ylabel('training images')
+    ax.set_zorder(counts.get_zorder() + 1); ax.patch.set_visible(False)
+    handles = counts.get_legend_handles_labels()[0]
+    if counts.get_legend(): counts.get_legend().remove()
+    return handles
 
 
 def plot_bin_errors(
     bins: pd.DataFrame,  # a bin table from `bin_errors`
     title: str | None = None,  # None: 'Test MAE per MOS bin'
 ) -> Figure:
-    "Per-bin MAE with its t-interval (from `bin_errors`), over the bins' training-image counts in grey."
+    "Per-bin MAE with its t-interval (from `bin_errors`), over the bins' training-image counts in grey; each bin's test images in its label."
     fig, ax = _figure()
-    x, handles = np.arange(len(bins)), []
-    if bins.n_train.notna().any():
-        counts = ax.twinx()
-        sns.barplot(x=x, y=bins.n_train.to_numpy(), color='0.85', ax=counts, label='training images')
-        counts.grid(False); counts.set_ylabel('training images')
-        ax.set_zorder(counts.get_zorder() + 1); ax.patch.set_visible(False)
-        handles += counts.get_legend_handles_labels()[0]
-        if counts.get_legend(): counts.get_legend().remove()
+    x = np.arange(len(bins))
+    handles = _train_bars(ax, bins.n_train) if bins.n_train.notna().any() else []
     level = bins.attrs.get('confidence', 0.95)
     yerr = np.vstack([bins.mae - bins.mae_low, bins.mae_high - bins.mae])
     handles.insert(0, ax.errorbar(x, bins.mae, yerr=np.nan_to_num(yerr), fmt='o-', color='tab:red', capsize=3, lw=1.5,
                                   label=f'test MAE ({level:.0%} t-interval)'))
-    _bin_axis(ax, bins.range)
+    _bin_axis(ax, bins.range, bins.n_test)
     ax.set_ylabel(METRIC_LABELS['mae']); ax.set_ylim(bottom=0)
     ax.legend(handles=handles, loc='upper center')
     ax.set_title(title or 'Test MAE per MOS bin')
@@ -257,22 +263,27 @@ def plot_compare(
     bins_by_method: dict,  # {method name: its bin table from `bin_errors`}, all on the same bins
     metric: str = 'mae',  # a column of the bin tables: 'mae', 'rmse', 'signed_error', ...
     title: str | None = None,  # None: the metric's name, per MOS bin
+    counts: bool = True,  # training images per bin in grey behind, and test images per bin in the labels, where all tables agree on them
 ) -> Figure:
-    "The per-bin `metric` of several methods' bin tables (from `bin_errors`, keyed by method name) side by side."
+    "The per-bin `metric` of several methods' bin tables (from `bin_errors`, keyed by method name) side by side, over the training counts."
     if not isinstance(bins_by_method, dict) or not bins_by_method:
         raise InputError("plot_compare needs a dict of bin tables keyed by method name, e.g. {'MSE': bins_mse, 'PWB': bins_pwb}.")
     frames = []
     for method, bins in bins_by_method.items():
         if metric not in bins.columns: raise InputError(f"The bin table of '{method}' has no column '{metric}'.")
-        frames.append(bins[['range', metric]].assign(method=str(method)))
+        frames.append(bins[['range', metric]].assign(method=str(method), position=np.arange(len(bins))))
     ranges, first = frames[0].range.tolist(), next(iter(bins_by_method))
     for method, f in zip(bins_by_method, frames):
         if f.range.tolist() != ranges:
             raise InputError(f"The bin tables of '{first}' and '{method}' have different MOS bins; compute them with the same n_bins and score_range.")
     data = pd.concat(frames, ignore_index=True)
+    tables = list(bins_by_method.values())
+    same = lambda col: col in tables[0] and tables[0][col].notna().all() and all(t[col].tolist() == tables[0][col].tolist() for t in tables)
     fig, ax = _figure()
-    sns.barplot(data=data, x='range', y=metric, hue='method', order=ranges, errorbar=None, ax=ax)
-    _bin_axis(ax, ranges)
+    handles = _train_bars(ax, tables[0].n_train) if counts and same('n_train') else []
+    sns.barplot(data=data, x='position', y=metric, hue='method', order=range(len(ranges)), errorbar=None, ax=ax)   # bin positions, as the counts'
+    if handles: ax.legend(handles=ax.get_legend_handles_labels()[0] + handles, loc='upper center', ncols=2)
+    _bin_axis(ax, ranges, tables[0].n_test if counts and same('n_test') else None)
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     if metric == 'signed_error': ax.axhline(0, color='0.2', lw=1)
     ax.set_title(title or f"{METRIC_LABELS.get(metric, metric).split(' (')[0]} per MOS bin")
@@ -294,7 +305,7 @@ def save_figure(
 # %% ../nbs/06_analysis.ipynb #b7b11974
 def worst_predictions(
     pred: pd.DataFrame,  # prediction table: `image_name`, `MOS`, `prediction` (only its `split == 'test'` rows if it has `split`)
-    bin: int | None = None,  # the MOS bin to look in (0 to `n_bins` - 1); None: all bins
+    bin: int | list | None = None,  # the MOS bin to look in (0 to `n_bins` - 1), or several (a shot region's); None: all bins
     k: int = 8,  # how many rows
     n_bins: int = 20,  # equal-width MOS bins
     score_range=(0, 100),  # (low, high) scale of MOS and predictions (KonIQ: 0-100), divided into the bins
@@ -305,37 +316,53 @@ def worst_predictions(
     p['error'] = p.prediction - p.MOS
     p['abs_error'] = p.error.abs()
     if bin is not None:
-        if not (float(bin).is_integer() and 0 <= bin < n_bins): raise InputError(f"There is no MOS bin {bin}; the {n_bins} bins are numbered 0 to {n_bins - 1}.")
-        p = p[p.bin == bin]
-        if p.empty: raise InputError(f"MOS bin {bin} {bin_labels(n_bins, score_range)[int(bin)]} has no test images in the prediction table.")
+        wanted = list(np.atleast_1d(bin))
+        for b in wanted:
+            if not (float(b).is_integer() and 0 <= b < n_bins): raise InputError(f"There is no MOS bin {b}; the {n_bins} bins are numbered 0 to {n_bins - 1}.")
+        p = p[p.bin.isin(wanted)]
+        labels = bin_labels(n_bins, score_range)
+        if p.empty: raise InputError(f"MOS bin{'s' if len(wanted) > 1 else ''} {', '.join(f'{int(b)} {labels[int(b)]}' for b in wanted)} "
+                                     f"{'have' if len(wanted) > 1 else 'has'} no test images in the prediction table.")
     return p.sort_values('abs_error', ascending=False, kind='stable').head(k).reset_index(drop=True)
 
 # %% ../nbs/06_analysis.ipynb #622ab883
 def show_worst(
     pred: pd.DataFrame,  # prediction table: `image_name`, `MOS`, `prediction` (only its `split == 'test'` rows if it has `split`)
     table: pd.DataFrame,  # image table with `image_name` and `path` (`read_iqa_folder`, `read_demo`)
-    bin: int | None = None,  # the MOS bin to look in (0 to `n_bins` - 1); None: all bins
+    bin: int | list | None = None,  # the MOS bin to look in (0 to `n_bins` - 1), or several; None: all bins
     k: int = 8,  # how many images
     ncols: int = 4,  # images per row of the grid
     n_bins: int = 20,  # equal-width MOS bins
     score_range=(0, 100),  # (low, high) scale of MOS and predictions (KonIQ: 0-100), divided into the bins
     title: str | None = None,  # None: 'The k largest errors in MOS bin ...' (or 'over all MOS bins')
 ) -> Figure:
-    "A grid of the `k` worst-predicted images (in MOS bin `bin`, or all), each titled 'MOS · pred'; paths from `table`."
+    "A grid of the `k` worst-predicted images (in MOS bin `bin`, several, or all), each titled with its name, distortion (if known), MOS and prediction."
     worst = worst_predictions(pred, bin, k, n_bins, score_range)
     if 'path' not in table.columns: raise InputError("The image table has no column 'path'; read it with read_iqa_folder or read_demo.")
-    paths = table.drop_duplicates('image_name').set_index('image_name').path
-    absent = worst.image_name[~worst.image_name.isin(paths.index)]
+    info = table.drop_duplicates('image_name').set_index('image_name')
+    absent = worst.image_name[~worst.image_name.isin(info.index)]
     if len(absent): raise InputError(f"Image '{absent.iloc[0]}' of the prediction table is not in the image table's column 'image_name'; pass the table the predictions were made on.")
-    ncols = min(ncols, len(worst))
-    fig = plt.figure(figsize=(2.8*ncols, 2.4*math.ceil(len(worst)/ncols) + 0.4), layout='constrained')
+    ncols, nrows = min(ncols, len(worst)), math.ceil(len(worst) / min(ncols, len(worst)))
+    side = min(2.8, 11 / ncols)                          # tiles shrink to keep the figure within 11 inches, the titles do not
+    fig = plt.figure(figsize=(side * ncols, (side * 0.75 + 0.75) * nrows + 0.4), layout='constrained')
     plt.close(fig)
     for i, row in enumerate(worst.itertuples()):
-        img = load_rgb(paths[row.image_name], draft=(384, 288))
-        img.thumbnail((768, 768))
-        ax = fig.add_subplot(math.ceil(len(worst)/ncols), ncols, i + 1)
-        ax.imshow(img); ax.set_axis_off()
-        ax.set_title(f'MOS {row.MOS:.1f} · pred {row.prediction:.1f}', fontsize=9)
-    where = f'in MOS bin {bin_labels(n_bins, score_range)[int(bin)]}' if bin is not None else 'over all MOS bins'
+        img = load_rgb(info.path[row.image_name], draft=(384, 288))
+        img.thumbnail((384, 384))
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        ax.imshow(img, interpolation='nearest'); ax.set_axis_off()    # pixels as they are: no smoothing over the artefacts
+        ax.set_title(_tile_title(row, info.loc[row.image_name], side), fontsize=8)
+    labels = bin_labels(n_bins, score_range)
+    bins = [] if bin is None else [int(b) for b in np.atleast_1d(bin)]
+    where = ('over all MOS bins' if not bins else f'in MOS bin {labels[bins[0]]}' if len(bins) == 1 else
+             f"in MOS bins {', '.join(labels[b] for b in bins)}")
     fig.suptitle(title or f'The {len(worst)} largest errors {where}', fontsize=10)
     return fig
+
+
+def _tile_title(row, image: pd.Series, width: float) -> str:
+    "A gallery tile's title: the image's name (shortened to the tile), its distortion and level if the table has them, MOS and prediction."
+    name, most = row.image_name, max(12, int(width * 13))           # about 13 characters an inch at 8 points
+    if len(name) > most: name = name[:most // 2 - 1] + '…' + name[-(most - most // 2):]
+    kind = ' '.join(str(image[c]) for c in ('distortion', 'level') if c in image.index and pd.notna(image[c]))
+    return '\n'.join(filter(None, [name, kind, f'MOS {row.MOS:.1f} · pred {row.prediction:.1f}']))

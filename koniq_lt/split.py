@@ -170,7 +170,7 @@ def plot_splits(
     path=None,  # PNG file to save the figure to; None: not saved
     force: bool = False,  # replace `path` if it exists (else an `InputError`)
 ):
-    "Train vs test MOS histograms, one panel per named split (Figure 2); saved atomically as PNG to `path` if given."
+    "Train vs test MOS histograms, one panel per named split (Figure 2), closed in pyplot; saved atomically as PNG to `path` if given."
     fig, axes = plt.subplots(1, len(splits), figsize=(5.2*len(splits), 3.8), sharey=True, squeeze=False)
     for ax, (name, split) in zip(axes[0], splits.items()):
         d = split[split.split.isin(['train', 'test'])]
@@ -180,6 +180,7 @@ def plot_splits(
         ax.set_title(f"{name}\ntrain {sm.n_train:,.0f} (mean {sm.mean_MOS_train:.1f}) · test {sm.n_test:,.0f} (mean {sm.mean_MOS_test:.1f})", fontsize=9)
         ax.set_xlim(*score_range); ax.set_xlabel('MOS (0-100)')
     fig.tight_layout()
+    plt.close(fig)                       # shown once, as a cell's value; open figures do not pile up
     if path is not None: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format='png'), force=force)
     return fig
 

@@ -195,7 +195,7 @@ def _sync(self: SweepExplorer) -> None:
         c['seed'].options = sorted(set(self.index.seed[self.index.split == self.split])); c['seed'].value = self.seed
         c['methods'].options = self.available_methods(); c['methods'].value = tuple(self.methods)
         b = self.focus.bins
-        c['bin'].options = [(f"{r} · {n} test images · {region}-shot", int(k)) for k, r, n, region in zip(b.bin, b.range, b.n_test, b.region)]
+        c['bin'].options = [(f"{r} · {region}-shot", int(k)) for k, r, n, region in zip(b.bin, b.range, b.n_test, b.region)]
         c['bin'].value = self.bin
         c['region'].value = self.region or 'bin'
     finally: self._syncing = False

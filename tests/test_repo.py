@@ -53,3 +53,12 @@ def test_notebook_cells_run_in_nbdev_docs_processing():
             if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in nodes) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in nodes):
                 mixed.append(f"{path.name} cell {i}: {src.splitlines()[0]}")
     assert not mixed, 'cells mixing imports with other code:\n' + '\n'.join(mixed)
+
+
+def test_notebooks_a_reader_sees_keep_their_figures():
+    # a reader on a code host sees Figure 2, the per-bin figures and the explorer without running anything
+    # (tools/refresh_outputs.py re-runs them; nbdev_clean keeps outputs)
+    for name, least in [('04_split.ipynb', 1), ('06_analysis.ipynb', 5), ('explore.ipynb', 4)]:
+        outputs = [o for c in json.loads((ROOT/'nbs'/name).read_text())['cells'] for o in c.get('outputs', [])]
+        assert sum('image/png' in o.get('data', {}) for o in outputs) >= least, name
+        assert not [o for o in outputs if o['output_type'] == 'error'], name

@@ -22,9 +22,10 @@ _API = {
     'koniq_lt.models': ['create_model', 'list_models', 'model_config', 'register_model'],
     'koniq_lt.dataloaders': ['iqa_dataloaders'],
     'koniq_lt.learner': ['iqa_learner', 'make_loss', 'predict_table', 'fit_linear_map'],
-    'koniq_lt.experiments': ['run_experiment'],
+    'koniq_lt.experiments': ['run_experiment', 'load_run'],
     'koniq_lt.sweep': ['run_sweep', 'collect_results'],
     'koniq_lt.tables': ['paper_tables', 'format_tables'],
+    'koniq_lt.explore': ['SweepExplorer', 'load_sweep', 'newest_sweep'],
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}
 __all__ = list(_WHERE)

@@ -86,7 +86,7 @@ def sweep(
     text = format_tables(table[table.run.isin([run_name(c) for c in configs])], on)
     write_atomic(runs/'tables.txt', lambda p: Path(p).write_text(text + '\n'), force=True)
     print('\n' + text + '\n')
-    if len(failed): print(f"{len(failed)} runs failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'errors above'}): " + ', '.join(failed.run))
+    if len(failed): print(f"{len(failed)} runs failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed.run))
     return table
 
 # %% ../nbs/14_cli.ipynb #f814ba86

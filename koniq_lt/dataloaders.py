@@ -202,7 +202,7 @@ def iqa_dataloaders(
     arch: str,  # the registered model they feed (`list_models()`): its sizes, crops and targets
     bs: int = 16,  # batch size
     size=None,  # cache resolution (H, W); None: the model's, else the dataset folder's
-    crop=None,  # training and evaluation crop (H, W); None: the model's
+    crop=None,  # training crop (H, W), also the evaluation centre crop of a model with crops of its own; None: the model's
     valid_pct: float = 0.1,  # validation share carved from train when the split has no valid rows
     seed: int = 0,  # seed of that carve
     sampling: str | None = None,  # balanced sampling of the training rows: None, 'inverse' or 'sqrt_inv'
@@ -227,7 +227,8 @@ def iqa_dataloaders(
     weights = None if sampling in (None, 'none') else sampling_weights(train_mos, sampling, n_bins)
     train = CachedImageDL(make(rows['train']), bs=bs, shuffle=True, drop_last=len(rows['train']) > bs, device=device,
                           crop=crop, augment=True, sample_weights=weights)
-    valid = CachedImageDL(make(rows['valid']), bs=bs, device=device, crop=crop if cfg.test_crops is not None else None)
+    own = cfg.crop is not None                                   # a model scored on whole images is validated on whole images
+    valid = CachedImageDL(make(rows['valid']), bs=bs, device=device, crop=crop if cfg.test_crops is not None and own else None)
     dls = DataLoaders(train, valid, device=device)
     dls.arch, dls.train_mos, dls.rows, dls.size, dls.targets = arch, train_mos, rows, size, targets
     dls.target_scale, dls.noise_sigma = TARGET_SCALE, _noise_sigma(table.iloc[rows['train']])

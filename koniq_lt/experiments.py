@@ -19,7 +19,7 @@ from .split import make_split
 from .analysis import bin_errors, plot_bin_errors, plot_scatter, plot_signed_error, save_figure, show_worst, summary_metrics
 
 # %% auto #0
-__all__ = ['EXPERIMENT_DEFAULTS', 'RUN_FILES', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds',
+__all__ = ['EXPERIMENT_DEFAULTS', 'RUN_TABLES', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds',
            'evaluate_run', 'git_commit', 'device_name', 'results_row', 'write_run', 'ExperimentRun',
            'experiment_config', 'import_modules', 'run_experiment', 'training_crop', 'weight_params', 'run_figures',
            'load_run']
@@ -295,7 +295,7 @@ def training_crop(
     "The `crop` parameter as (H, W), or None; one sentence for anything else."
     if crop is None: return None
     side = [crop] if isinstance(crop, (int, np.integer)) else list(crop) if isinstance(crop, (list, tuple)) else None
-    if side is None or len(side) not in (1, 2) or not all(isinstance(v, (int, np.integer)) and v > 0 for v in side):
+    if side is None or len(side) not in (1, 2) or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v > 0 for v in side):
         raise InputError(f"crop must be a side in pixels (e.g. 64) or [H, W] (e.g. [64, 96]), not {crop!r}.")
     return (int(side[0]), int(side[-1]))
 
@@ -325,7 +325,9 @@ def run_figures(
             'worst': show_worst(pred, table, bin=worst, k=8, n_bins=c['n_bins'], title=f"Worst predictions in bin {bins.range[worst]} — {label}")}
 
 # %% ../nbs/11_experiments.ipynb #b0809c3c
-RUN_FILES = ('config.json', 'results.csv', 'predictions.csv', 'bins.csv')
+RUN_TABLES = {'results.csv': ('split', 'seed', 'arch', 'loss', 'weighting', 'dataset_label', 'many_threshold', 'few_threshold'),
+              'predictions.csv': ('image_name', 'MOS', 'prediction'),
+              'bins.csv': ('bin', 'range', 'n_test', 'n_train', 'mae', 'signed_error', 'region')}     # and the columns read back
 
 def load_run(
     run_dir,  # a run folder written by `run_experiment` (in a sweep: `<runs>/<run name>`)
@@ -333,8 +335,15 @@ def load_run(
     "A finished run read back from its folder: configuration, results row, test predictions, per-bin errors and the split as trained."
     out = Path(run_dir)
     if not out.is_dir(): raise InputError(f"The run folder '{out}' does not exist.")
-    missing = [f for f in RUN_FILES if not (out/f).is_file()]
+    missing = [f for f in ['config.json', *RUN_TABLES] if not (out/f).is_file()]
     if missing: raise InputError(f"The run folder '{out}' has no {' and no '.join(missing)}: it is not a finished run.")
+    tables = {}
+    for name, columns in RUN_TABLES.items():
+        try: tables[name] = pd.read_csv(out/name)
+        except (ValueError, UnicodeDecodeError) as e: raise InputError(f"'{out/name}' cannot be read as a CSV table ({type(e).__name__}).") from None
+        absent = [c for c in columns if c not in tables[name].columns]
+        if absent: raise InputError(f"'{out/name}' has no column '{absent[0]}': the run folder is damaged, or not written by run_experiment.")
+    try: config = json.loads((out/'config.json').read_text())
+    except ValueError: raise InputError(f"'{out/'config.json'}' is not JSON: the run folder is damaged.") from None
     split = pd.read_csv(out/'split.csv') if (out/'split.csv').is_file() else None
-    return ExperimentRun(json.loads((out/'config.json').read_text()), pd.read_csv(out/'results.csv'), pd.read_csv(out/'predictions.csv'),
-                         pd.read_csv(out/'bins.csv'), {}, None, None, split, out)
+    return ExperimentRun(config, tables['results.csv'], tables['predictions.csv'], tables['bins.csv'], {}, None, None, split, out)

@@ -14,16 +14,16 @@ from .experiments import load_dataset, load_run
 from .tables import format_tables, method_column
 
 # %% auto #0
-__all__ = ['REGION_CHOICES', 'newest_sweep', 'load_sweep', 'run_index', 'SweepExplorer']
+__all__ = ['DISTINGUISHING', 'REGION_CHOICES', 'newest_sweep', 'load_sweep', 'run_index', 'SweepExplorer']
 
 # %% ../nbs/15_explore.ipynb #2993694d
 def newest_sweep(
     start=None,  # the folder to look from; None: the working folder
 ) -> Path:
-    "The newest quickstart's sweep, `runs/quickstart-*/sweep`, in `start` or the nearest folder above it that has one."
+    "The newest quickstart's sweep with a finished run, `runs/quickstart-*/sweep`, in `start` or the nearest folder above it that has one."
     here = Path(start or Path.cwd()).resolve()
     for folder in [here, *here.parents]:
-        sweeps = sorted((folder/'runs').glob('quickstart-*/sweep'))       # named by date and time: the newest last
+        sweeps = [s for s in sorted((folder/'runs').glob('quickstart-*/sweep')) if any(s.glob('*/results.csv'))]   # by date: newest last
         if sweeps: return sweeps[-1]
     raise InputError(f"There is no quickstart sweep (runs/quickstart-*/sweep) in '{here}' or a folder above it: run koniq-lt-quickstart, or name a sweep folder.")
 
@@ -42,13 +42,22 @@ def load_sweep(
     return runs, problems
 
 # %% ../nbs/15_explore.ipynb #22190341
+DISTINGUISHING = ('dataset', 'bs', 'crop', 'lr', 'epochs', 'pretrained', 'schedule', 'n_bins', 'full_run', 'many', 'few')
+
 def run_index(
     runs: dict,  # run name → run (`load_sweep`)
 ) -> pd.DataFrame:
-    "One row per run: its name, split, seed, model, method (as the tables name it) and dataset label, sorted."
+    "One row per run: its folder, split, seed, model, method (as the tables name it), dataset label, and `name`, what the controls call it."
     results = pd.concat([r.results.assign(run=name) for name, r in runs.items()], ignore_index=True)
-    index = results.assign(method=method_column(results))[['run', 'split', 'seed', 'arch', 'method', 'dataset_label']]
-    return index.sort_values(['split', 'seed', 'arch', 'method'], kind='stable').reset_index(drop=True)
+    results = results.assign(method=method_column(results)).sort_values(['split', 'seed', 'arch', 'method'], kind='stable').reset_index(drop=True)
+    name = (results.method if results.arch.nunique() == 1 else results.arch + ' ' + results.method).copy()
+    for _, group in results.groupby(['split', 'seed']):               # runs a method's name does not tell apart: what differs
+        same = group[name[group.index].duplicated(keep=False)]
+        if len(same):
+            differ = [c for c in DISTINGUISHING if c in same and same[c].astype(str).nunique() > 1]
+            name[same.index] += ' ' + (same[differ].astype(str).apply(lambda r: ' '.join(f'{c}={v}' for c, v in r.items()), axis=1)
+                                       if differ else same.run)
+    return results.assign(name=name)[['run', 'split', 'seed', 'arch', 'method', 'dataset_label', 'name']]
 
 # %% ../nbs/15_explore.ipynb #6c66dab7
 _KEEP = object()      # a choice left as it is
@@ -90,18 +99,17 @@ class SweepExplorer:
             if missing: raise InputError(f"The '{new_split}' runs of seed {new_seed} have no method {missing[0]!r}; they have {', '.join(runs)}.")
         if region not in (_KEEP, None, 'all', *REGIONS): raise InputError(f"The region {region!r} is not one of few, medium, many or all.")
         bins = self.runs[runs[new_methods[0]]].bins
-        new_bin = (int(bin) if bin not in (_KEEP, None) else self.bin if bin is _KEEP and self.bin is not None
-                   else int(bins.mae.fillna(-1).idxmax()))
+        kept = bin is _KEEP and self.bin is not None and self.bin < len(bins)     # a kept bin that still exists
+        new_bin = int(bin) if bin not in (_KEEP, None) else self.bin if kept else int(bins.mae.fillna(-1).idxmax())
         if not 0 <= new_bin < len(bins): raise InputError(f"There is no MOS bin {new_bin}; the {len(bins)} bins are numbered 0 to {len(bins) - 1}.")
         self.split, self.seed, self.methods, self.bin = new_split, new_seed, new_methods, new_bin
         if region is not _KEEP: self.region = region
         return self
 
     def _runs_of(self, split: str, seed: int) -> dict:
-        "Method name → run name of one split and seed, in the index's order (names carry the model when the sweep has several)."
+        "Run `name` (as `run_index` gives it) → run folder name, for one split and seed, in the index's order."
         rows = self.index[(self.index.split == split) & (self.index.seed == seed)]
-        names = rows.arch + ' ' + rows.method if self.index.arch.nunique() > 1 else rows.method
-        return dict(zip(names, rows.run))
+        return dict(zip(rows.name, rows.run))
 
     def available_methods(self) -> list:
         "The methods of the chosen split and seed."
@@ -150,7 +158,7 @@ def views(self: SweepExplorer) -> dict:
     out = {}
     for name, make in draw.items():
         try: out[name] = make()
-        except InputError as e: out[name] = str(e)
+        except Exception as e: out[name] = str(e) if isinstance(e, InputError) else f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     return out
 
 
@@ -206,13 +214,13 @@ def _changed(self: SweepExplorer, name: str, value) -> None:
     "A control changed: change the choice, set the controls to it, redraw the views; one sentence when the choice does not fit."
     if self._syncing: return
     if name == 'region': value = None if value == 'bin' else value
-    if name == 'bin': self.region = None                      # moving the bin slider looks at that bin
-    try: self.choose(**{name: value})
+    choice = {name: value, **({'region': None} if name == 'bin' else {})}   # moving the bin slider looks at that bin
+    try: self.choose(**choice)
     except InputError as e:
         self._say(str(e)); self._sync(); return
-    self._sync()
-    self._say('')
-    self.redraw()
+    try:
+        self._sync(); self._say(''); self.redraw()
+    except Exception as e: self._say(f"{type(e).__name__}: {e}")    # a callback's error would reach no cell: say it here
 
 
 @patch

@@ -110,7 +110,7 @@ def iqa_learner(
     metrics=None,  # further fastai metrics, after PLCC, SRCC, KRCC and RMSE
     cbs=None,  # further fastai callbacks
     save_best: bool = True,  # keep and restore the best model by validation SRCC (without path or model_dir, in a scratch folder removed with the learner)
-    **kwargs,  # fastai `Learner` arguments: splitter (default: body, then `model.head`), path, model_dir, moms, train_bn, wd_bn_bias, default_cbs
+    **kwargs,  # fastai `Learner` arguments: splitter (default: body, then `model.head`), path (default: the DataLoaders', as fastai's: where `learn.export()` writes), model_dir, moms, train_bn, wd_bn_bias, default_cbs
 ) -> Learner:
     "A fastai Learner for a registered IQA model on `dls`, with its default loss, optimiser and rates unless given, and IQA metrics."
     _check_kwargs(kwargs)
@@ -331,7 +331,7 @@ def predict_table(
     dls, cfg = learn.dls, learn.iqa_config
     if not isinstance(dls.valid, CachedImageDL): raise InputError("predict_table scores through the image cache: train on DataLoaders from iqa_dataloaders, or use learn.get_preds.")
     if n_crops == -1: n_crops = cfg.get('test_crops', 1)                 # the model's own test protocol
-    crop = None if n_crops is None else dls.train.crop
+    crop = None if n_crops is None else dls.valid.crop if n_crops == 1 else dls.train.crop   # the centre crop as validated
     if rows is None: rows = split_rows(table, split, 0)['test'] if split is not None else np.arange(len(table))
     rows = np.asarray(rows)
     images = image_cache(table.path, cfg['size'], cache_dir, progress=False)

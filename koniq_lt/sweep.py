@@ -73,8 +73,9 @@ def run_name(
 ) -> str:
     "A folder name that says what the run is and, by a hash of the whole configuration, tells any two runs apart."
     digest = hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    crop = config.get('crop')
     parts = [config.get('split', 'lt'), config.get('arch', 'cnniqa'), method_name(config).replace(' sampling=', '~'),
-             f"bs{config.get('bs', 16)}", f"s{config.get('seed', 0)}", digest]
+             f"bs{config.get('bs', 16)}", *([f"c{'x'.join(map(str, crop if isinstance(crop, (list, tuple)) else [crop]))}"] if crop is not None else []), f"s{config.get('seed', 0)}", digest]
     return re.sub(r'[^\w.+:~-]', '_', '-'.join(str(p) for p in parts))
 
 # %% ../nbs/12_sweep.ipynb #5b440d24

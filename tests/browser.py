@@ -39,8 +39,12 @@ def jupyter_lab(root: Path, log: Path, timeout: float = 60):
                     raise RuntimeError(f"JupyterLab did not start within {timeout:.0f} s; its log: {log}") from None
                 time.sleep(0.5)
         yield url, token
-    finally:
-        with contextlib.suppress(ProcessLookupError): os.killpg(server.pid, signal.SIGTERM)   # the server and its kernels
+    finally:       # the server's own shutdown stops its kernels (each in a process group of its own); then the server
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(urllib.request.Request(f'{url}/api/shutdown?token={token}', method='POST'), timeout=10)
+        try: server.wait(15)
+        except subprocess.TimeoutExpired: pass
+        with contextlib.suppress(ProcessLookupError): os.killpg(server.pid, signal.SIGTERM)
         try: server.wait(15)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError): os.killpg(server.pid, signal.SIGKILL)
@@ -71,7 +75,7 @@ def run_all_and_wait(page, timeout: float = 120) -> dict:
                            "window.jupyterapp.shell.currentWidget.sessionContext.session && "
                            "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel && "
                            "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=timeout * 1000)
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")   # not awaited: the wait below is bounded
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = notebook_state(page)

@@ -141,8 +141,11 @@ def test_show_worst_on_the_tiny_demo(tiny_predictions):
     fig = show_worst(pred, demo, k=6, ncols=4)
     assert isinstance(fig, Figure) and len(fig.axes) == 6 and all(len(ax.images) == 1 for ax in fig.axes)
     worst = worst_predictions(pred, k=6)
-    assert [ax.get_title() for ax in fig.axes] == [f'MOS {m:.1f} · pred {p:.1f}' for m, p in zip(worst.MOS, worst.prediction)]
-    assert all(re.fullmatch(r'MOS \d+\.\d · pred \d+\.\d', ax.get_title()) for ax in fig.axes)
+    info = demo.set_index('image_name')
+    assert [ax.get_title() for ax in fig.axes] == [f"{n}\n{info.distortion[n]} {info.level[n]}\nMOS {m:.1f} · pred {p:.1f}"
+                                                  for n, m, p in zip(worst.image_name, worst.MOS, worst.prediction)]
+    bare = show_worst(pred, demo[['image_name', 'path']], k=2)                 # a table without distortions: name, MOS, prediction
+    assert all(re.fullmatch(r'\S+\.jpg\nMOS \d+\.\d · pred \d+\.\d', ax.get_title()) for ax in bare.axes)
 
 
 def test_show_worst_bad_input(tiny_predictions):

@@ -64,6 +64,11 @@ def _gallery(state: dict):
     return last.get('data', {}).get('image/png')
 
 
+def _said(state: dict) -> str:
+    "What the explorer says above its views (its status line): empty when all went well."
+    return ''.join(''.join(o['data']['text/markdown']) for o in state['cells'][-1]['outputs'] if 'text/markdown' in o.get('data', {}))
+
+
 def _wait_for(check, timeout: float = 30):
     "Poll `check()` until it is true; fail after `timeout` seconds."
     deadline = time.monotonic() + timeout
@@ -82,7 +87,8 @@ def test_explore_in_jupyterlab_in_a_real_browser(quickstart, tmp_path):
     (root/'runs'/run.name).symlink_to(run)                                             # what newest_sweep finds, as after the README's main job
     focus = pd.read_csv(next((run/'sweep').glob('lt-cnniqa-bmc-*-s0-*'))/'bins.csv')   # the first method, alphabetically
     worst = int(focus.mae.idxmax())
-    key = 'ArrowLeft' if focus.n_test[worst - 1] > 0 else 'ArrowRight'                 # a neighbouring bin with test images
+    key = next(k for k, b in [('ArrowLeft', worst - 1), ('ArrowRight', worst + 1)]   # a neighbouring bin with test images
+               if 0 <= b < len(focus) and focus.n_test[b] > 0)
     SHOTS.mkdir(parents=True, exist_ok=True)
     with jupyter_lab(root, SHOTS/'jupyterlab.log') as (url, token), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=['--no-sandbox'])
@@ -102,5 +108,6 @@ def test_explore_in_jupyterlab_in_a_real_browser(quickstart, tmp_path):
             page.get_by_role('button', name='few-shot bins').click()
             _wait_for(lambda: _gallery(notebook_state(page)) not in (None, moved))
             page.screenshot(path=SHOTS/'explore-few-shot.png')
-            assert not errors(notebook_state(page))
+            state = notebook_state(page)
+            assert not errors(state) and not _said(state)         # a callback's error would show as a sentence above the views
         finally: browser.close()

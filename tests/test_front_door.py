@@ -232,3 +232,16 @@ def test_the_short_api():
     import koniq_lt, koniq_lt.losses
     assert all(hasattr(koniq_lt, n) for n in koniq_lt.__all__)
     assert not hasattr(koniq_lt.losses, 'sampling_weights')                       # sampling in one place: the dataloaders
+
+
+def test_a_training_crop_leaves_a_whole_image_model_scored_on_whole_images():
+    # CNNIQA has no crop of its own: given one, it trains on random crops but is validated (so its best epoch chosen) and
+    # tested on whole images, its own protocol
+    from koniq_lt.experiments import run_experiment
+    from koniq_lt.learner import predict_table
+    run = run_experiment(dict(dataset='demo:tiny', arch='cnniqa', loss='mse', crop=32, epochs=1, pretrained=False), progress=False)
+    assert run.config['crop'] == (32, 32) and run.config['test_crops'] is None
+    assert run.learn.dls.train.crop == (32, 32) and run.learn.dls.valid.crop is None
+    whole = predict_table(run.learn, run.table, run.split, n_crops=None)
+    assert np.allclose(whole.prediction, run.predictions.prediction, atol=1e-4)
+    with pytest.raises(InputError, match="crop must be a side"): run_experiment(dict(dataset='demo:tiny', crop=True))

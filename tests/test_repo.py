@@ -49,8 +49,9 @@ def test_notebook_cells_run_in_nbdev_docs_processing():
         for i, cell in enumerate(json.loads(path.read_text())['cells']):
             src = ''.join(cell['source'])
             if cell['cell_type'] != 'code' or re.search(r'^#\|\s*export', src, re.M): continue
-            nodes = list(ast.walk(ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))))
-            if any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in nodes) and any(isinstance(n, (ast.Expr, ast.Assign)) for n in nodes):
+            tree = ast.parse('\n'.join(l for l in src.splitlines() if not l.lstrip().startswith(('%', '!'))))
+            imports = (ast.Import, ast.ImportFrom)
+            if any(isinstance(n, imports) for n in ast.walk(tree)) and not all(isinstance(n, imports) for n in tree.body):
                 mixed.append(f"{path.name} cell {i}: {src.splitlines()[0]}")
     assert not mixed, 'cells mixing imports with other code:\n' + '\n'.join(mixed)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 # %% auto #0
-__all__ = ['InputError', 'cli_errors', 'describe_lines', 'data_dir', 'write_atomic', 'write_csv', 'remove_with']
+__all__ = ['InputError', 'cli_errors', 'describe_lines', 'data_dir', 'write_atomic', 'write_csv', 'remove_with', 'scratch_folder']
 
 # %% ../nbs/00_core.ipynb #78201bc6
 class InputError(ValueError):
@@ -86,3 +86,21 @@ def remove_with(
     "`folder`, removed when `owner` is garbage-collected or Python exits: a scratch folder that lives as long as what uses it."
     weakref.finalize(owner, shutil.rmtree, str(folder), True)
     return Path(folder)
+
+
+def _running(pid: int) -> bool:
+    "Whether process `pid` exists."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True                       # someone else's: running
+    return True
+
+
+def scratch_folder(
+    prefix: str = 'koniq_lt',  # the folders' name prefix, in the system's temporary folder
+) -> Path:
+    "A new temporary folder `<prefix>-<pid>-*` of this process; first, such folders of processes no longer running are removed."
+    for old in Path(tempfile.gettempdir()).glob(f'{prefix}-*-*'):
+        pid = old.name[len(prefix) + 1:].split('-')[0]
+        if pid.isdigit() and not _running(int(pid)): shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f'{prefix}-{os.getpid()}-'))

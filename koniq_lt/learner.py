@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_learner.ipynb #094d4296
 from __future__ import annotations
-import difflib, inspect, tempfile, warnings
+import difflib, inspect, warnings
 from functools import partial
 from typing import Callable
 import numpy as np
@@ -22,7 +22,7 @@ from fastai.callback.tracker import SaveModelCallback
 import fastai.callback.progress  # noqa: F401  (progress bars for every Learner; Learner.no_bar)
 from fastai.optimizer import OptimWrapper
 from fastai.torch_core import trainable_params, setup_cuda
-from .core import InputError, remove_with
+from .core import InputError, remove_with, scratch_folder
 from .images import image_cache
 from .metrics import iqa_metrics
 from .mos import MOS_NOISE_SIGMA
@@ -133,7 +133,7 @@ def iqa_learner(
     cbs = [TrainLossParams(), ModelLoss()] + ([SaveModelCallback(monitor='srcc', comp=np.greater, fname='best', with_opt=False)] if save_best else []) + list(cbs or [])
     metrics = (iqa_fastai_metrics(target_scale) + ([ValueMetric(loss_func.noise_sigma, 'noise_sigma')] if isinstance(loss_func, BalancedMSELoss) else [])
                + list(metrics or []))
-    scratch = None if kwargs.get('path') or kwargs.get('model_dir') else tempfile.mkdtemp(prefix='koniq_lt_')   # the best checkpoint's folder
+    scratch = None if kwargs.get('path') or kwargs.get('model_dir') else scratch_folder()   # the best checkpoint's folder
     learn = Learner(dls, model, loss_func=loss_func, opt_func=opt_func, lr=cfg.lr if lr is None else lr, wd=cfg.wd if wd is None else wd,
                     metrics=metrics, cbs=cbs, **{'splitter': body_head_splitter, **kwargs, **({'model_dir': scratch} if scratch else {})})
     if scratch: remove_with(learn, scratch)

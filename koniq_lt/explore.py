@@ -152,19 +152,14 @@ def views(self: SweepExplorer) -> dict:
         'signed error': lambda: plot_compare({m: r.bins for m, r in runs.items()}, 'signed_error',
                                              title=f"Mean signed error (prediction − MOS) per MOS bin — {where}"),
         'scatter': lambda: plot_scatter(self.focus.predictions, title=f"{self.methods[0]}, {where}"),
-        'worst images': lambda: show_worst(self.focus.predictions, self.images(self.focus), bin=bins or None, k=self.k, ncols=self.ncols,
+        'worst images': lambda: show_worst(self.focus.predictions, self.images(self.focus), bin=bins, k=self.k, ncols=self.ncols,
                                            n_bins=len(self.focus.bins), title=f"{self.methods[0]}: the worst predictions in {place} — {where}")
-                                if bins else _nothing(f"The {self.region}-shot region of this run has no MOS bins.")}
+                                if bins else f"The {self.region}-shot region of this run has no MOS bins."}   # a sentence
     out = {}
     for name, make in draw.items():
         try: out[name] = make()
         except Exception as e: out[name] = str(e) if isinstance(e, InputError) else f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
     return out
-
-
-def _nothing(sentence: str):
-    "Raise `sentence` as the view's InputError."
-    raise InputError(sentence)
 
 
 @patch

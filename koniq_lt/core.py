@@ -4,28 +4,55 @@
 
 # %% ../nbs/00_core.ipynb #0b9dea79
 from __future__ import annotations
-import functools, importlib.util, os, shutil, sys, tempfile, weakref
+import errno, functools, importlib.util, os, re, secrets, shutil, sys, tempfile, weakref
 from pathlib import Path
+import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['InputError', 'cli_errors', 'describe_lines', 'data_dir', 'write_atomic', 'write_csv', 'remove_with', 'scratch_folder']
+__all__ = ['InputError', 'cli_errors', 'describe_lines', 'check_seed', 'data_dir', 'current_umask', 'check_writable',
+           'write_atomic', 'write_csv', 'remove_with', 'scratch_folder']
 
 # %% ../nbs/00_core.ipynb #78201bc6
 class InputError(ValueError):
     "Input koniq_lt cannot use. The message is one sentence naming the file, row(s) and column at fault."
 
 
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG}   # errors only a write can meet
+
+def _os_error_sentence(e: OSError) -> str | None:
+    "One sentence for a failed file operation, naming the file and the system's reason; None for an `OSError` that names no file."
+    if e.filename is None or e.strerror is None:
+        return f"{e.strerror}." if e.errno in _WRITE_ERRNOS and e.strerror else None
+    return f"cannot {'write' if e.errno in _WRITE_ERRNOS else 'use'} '{e.filename}' ({e.strerror})."
+
+
+def _exit_quietly_on_broken_pipe():
+    "Exit 141 (a shell's code for SIGPIPE) without a word; stdout goes to devnull so Python's last flush cannot fail again."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError): pass      # stdout has no file descriptor (a test's capture)
+    sys.exit(141)
+
+
 def cli_errors(
     main,  # the function of a console script (e.g. one made with fastcore's `call_parse`)
 ):
-    "Decorator for console scripts: an `InputError` becomes its one-sentence message on stderr and exit status 2."
+    """Decorator for console scripts: an `InputError` or a failed file operation becomes one sentence on stderr and exit status 2;
+    a closed stdout pipe (`... | head -1`) exits 141 quietly; Ctrl-C says 'interrupted.' and exits 130."""
     @functools.wraps(main)
     def _main(*args, **kwargs):
-        try: return main(*args, **kwargs)
-        except InputError as e:
-            print(f"{Path(sys.argv[0]).name}: error: {e}", file=sys.stderr)
-            sys.exit(2)
+        prog = Path(sys.argv[0]).name
+        def fail(sentence, status): print(f"{prog}: {sentence}", file=sys.stderr); sys.exit(status)
+        try:
+            result = main(*args, **kwargs)
+            sys.stdout.flush()                                  # a closed pipe shows here, not in Python's exit
+            return result
+        except InputError as e: fail(f"error: {e}", 2)
+        except BrokenPipeError: _exit_quietly_on_broken_pipe()
+        except OSError as e:
+            if _os_error_sentence(e) is None: raise             # not about a file: a bug, keep its traceback
+            fail(f"error: {_os_error_sentence(e)}", 2)
+        except KeyboardInterrupt: fail("interrupted.", 130)
     return _main
 
 # %% ../nbs/00_core.ipynb #95f1b2ae
@@ -39,6 +66,16 @@ def describe_lines(
     shown = ', '.join(map(str, lines[:most]))
     return f"lines {shown}" + (f" and {len(lines) - most} more" if len(lines) > most else "")
 
+# %% ../nbs/00_core.ipynb #4e97cedb
+def check_seed(
+    seed,  # a seed given by the user
+    option: str = '--seed',  # the option it came from, named in the message
+) -> int:
+    "`seed` as an int if it is a whole number from 0 to 2**32 - 1 (what numpy, torch and `random` all take), else an `InputError`."
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise InputError(f"The seed must be a whole number from 0 to {2**32 - 1} ({option}), not {seed!r}.")
+    return int(seed)
+
 # %% ../nbs/00_core.ipynb #49539240
 def data_dir() -> Path:
     "The folder holding koniq_lt's shipped data (`KONIQ_LT_DATA`, the repository's `data/`, or `<prefix>/share/koniq_lt/data`)."
@@ -50,23 +87,91 @@ def data_dir() -> Path:
                      "set KONIQ_LT_DATA to the folder holding koniq10k_distributions_sets.csv.")
 
 # %% ../nbs/00_core.ipynb #d3ceb26a
+def current_umask() -> int:
+    "This process's umask: read from `/proc/self/status` (Linux, no race with other threads), else set and restored."
+    try:
+        for line in Path('/proc/self/status').read_text().splitlines():
+            if line.startswith('Umask:'): return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError): pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _running(pid: int) -> bool:
+    "Whether process `pid` exists."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True                       # someone else's: running
+    return True
+
+
+def _temporary_name(path: Path) -> Path:
+    "A fresh temporary name beside `path` carrying this process's id: `.<name>.<pid>.<8 hex>.tmp`."
+    return path.parent/f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp'
+
+
+def _remove_stale_temporaries(folder: Path, name: str):
+    "Remove the temporary files `write_atomic` left in `folder` for the target `name` when their process no longer runs."
+    pattern = re.compile(rf'\.{re.escape(name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp')
+    for tmp in folder.glob('.*.tmp'):
+        m = pattern.fullmatch(tmp.name)
+        if m and not _running(int(m[1])): tmp.unlink(missing_ok=True)
+
+
+def check_writable(
+    path,  # the file about to be written
+    force: bool = False,  # whether an existing `path` may be replaced
+) -> Path:
+    "`path` if `write_atomic` can write it (not there unless `force`, not a folder, its folder exists or can be made and takes files), else an `InputError`."
+    path = Path(path)
+    if path.is_dir(): raise InputError(f"'{path}' is a folder; name a file to write.")
+    if path.exists() and not force: raise InputError(f"'{path}' already exists; pass --force (force=True) to overwrite it.")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent: folder = folder.parent   # the nearest folder there is
+    if not folder.is_dir(): raise InputError(f"'{path}' cannot be written: '{folder}' is a file, not a folder.")
+    probe = _temporary_name(folder/path.name)
+    try: os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError as e: raise InputError(f"'{path}' cannot be written: folder '{folder}' takes no new files ({e.strerror}).") from None
+    probe.unlink()
+    return path
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK, errno.ENOSYS, errno.EINVAL}
+
+def _claim(tmp: Path, path: Path):
+    "Move the written `tmp` to `path` only if `path` does not exist, even against a concurrent writer (else an `InputError`)."
+    exists = InputError(f"'{path}' already exists; pass --force (force=True) to overwrite it.")
+    try: os.link(tmp, path); return                          # fails if `path` exists, atomically
+    except FileExistsError: raise exists from None
+    except OSError as e:
+        if e.errno not in _NO_HARD_LINKS: raise
+    try: os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))   # no hard links here: claim the name, then fill it
+    except FileExistsError: raise exists from None
+    try: os.replace(tmp, path)
+    except BaseException: path.unlink(missing_ok=True); raise
+
+
 def write_atomic(
     path,  # the file to create
     write,  # called as `write(tmp_path)`: writes the whole file to the temporary path it is given
-    force: bool = False,  # replace `path` if it already exists (else an `InputError`)
+    force: bool = False,  # replace `path` if it already exists (else an `InputError`, also when another process creates it meanwhile)
 ) -> Path:
-    "Call `write(tmp_path)` and rename the result to `path`; refuse to replace an existing `path` unless `force`."
-    path = Path(path)
-    if path.exists() and not force:
-        raise InputError(f"'{path}' already exists; pass --force (force=True) to overwrite it.")
+    "Call `write(tmp_path)` and move the result to `path`; never replace an existing `path` unless `force`; mode from the umask."
+    path = check_writable(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.stem}.', suffix=path.suffix + '.tmp')
-    os.close(fd)
+    _remove_stale_temporaries(path.parent, path.name)
+    tmp = _temporary_name(path)
     try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        write(str(tmp))
+        os.chmod(tmp, 0o666 & ~current_umask())
+        if force: os.replace(tmp, path)
+        else: _claim(tmp, path)
+    except OSError as e:
+        if e.errno is None or e.filename not in (None, str(tmp)): raise
+        raise OSError(e.errno, e.strerror, str(path)) from e  # name the target, not the temporary file
+    finally: tmp.unlink(missing_ok=True)
     return path
 
 
@@ -86,14 +191,6 @@ def remove_with(
     "`folder`, removed when `owner` is garbage-collected or Python exits: a scratch folder that lives as long as what uses it."
     weakref.finalize(owner, shutil.rmtree, str(folder), True)
     return Path(folder)
-
-
-def _running(pid: int) -> bool:
-    "Whether process `pid` exists."
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True                       # someone else's: running
-    return True
 
 
 def scratch_folder(

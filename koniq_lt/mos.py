@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_mos.ipynb #9ae39599
 from __future__ import annotations
-import re
+import io, re
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -22,11 +22,31 @@ def koniq_csv_path() -> Path:
     return data_dir()/KONIQ_CSV_NAME
 
 # %% ../nbs/01_mos.ipynb #9ce227db
+def _decode(data: bytes, path: Path) -> str:
+    "`data` as UTF-8 text (without a byte-order mark), else an `InputError` naming the line of the first byte that is not UTF-8."
+    try: return data.decode('utf-8-sig')
+    except UnicodeDecodeError as e:
+        line = data.count(b'\n', 0, e.start) + 1
+        raise InputError(f"MOS table '{path}' is not UTF-8 text (byte 0x{data[e.start]:02x} on line {line} is no UTF-8 character, "
+                         "e.g. Latin-1 or UTF-16); save it as UTF-8 (in a spreadsheet: 'CSV UTF-8').") from None
+
+
+def _separator(text: str) -> str:
+    "',' unless the header line holds no comma but ';' or tabs (spreadsheet CSV in many locales): then the more frequent of those."
+    header = next((line for line in text.splitlines() if line.strip()), '')
+    if ',' in header or not (';' in header or '\t' in header): return ','
+    return max([';', '\t'], key=header.count)
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
-    "Read `path` as CSV, as an `InputError` naming the file if it is missing or not a readable CSV."
+    "Read `path` as CSV (UTF-8; separator ',', or ';' or tab as its header shows), as an `InputError` naming the file if it cannot be."
     if not path.exists(): raise InputError(f"MOS table '{path}' does not exist.")
-    try: df = pd.read_csv(path, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, IsADirectoryError, PermissionError) as e:
+    try: text = _decode(path.read_bytes(), path)
+    except OSError as e: raise InputError(f"MOS table '{path}' could not be read as a CSV file ({e.strerror}).") from None
+    sep = _separator(text)
+    decimal = ',' if sep == ';' and re.search(r'(^|;)\s*-?\d+,\d+\s*(;|$)', text, re.M) else '.'
+    try: df = pd.read_csv(io.StringIO(text), sep=sep, decimal=decimal, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         reason = str(e).strip().splitlines()[-1].rstrip('.') if str(e).strip() else type(e).__name__
         raise InputError(f"MOS table '{path}' could not be read as a CSV file ({reason}).") from None
     df = df.dropna(how='all')  # blank lines; the index keeps every other row's file line
@@ -53,8 +73,14 @@ def _check_images(names: pd.Series, path, col):
                          f"({describe_lines(names.index[names == first])}); {dup.sum()} rows share a name with another.")
 
 
-def _check_scores(raw: pd.Series, path, col, score_range) -> pd.Series:
-    "Scores must be numbers, present and inside `score_range`; returns them as floats."
+def _check_scores(
+    raw: pd.Series,  # the score column as read
+    path,  # the table's file, for messages
+    col,  # the score column's name, for messages
+    score_range,  # (low, high) the scores are declared (or taken) to be on
+    declared: bool = True,  # whether the user declared `score_range` (else it is the 0-100 default)
+) -> pd.Series:
+    "Scores must be numbers, present, finite, inside `score_range` and plausibly on it (`_check_scale`); returns them as floats."
     scores = pd.to_numeric(raw, errors='coerce')
     bad = scores.isna() & raw.notna()
     if bad.any(): raise InputError(f"MOS table '{path}' column '{col}' is not a number on {describe_lines(raw.index[bad])} (e.g. '{raw[bad].iloc[0]}').")
@@ -66,7 +92,50 @@ def _check_scores(raw: pd.Series, path, col, score_range) -> pd.Series:
     if out.any():
         raise InputError(f"MOS table '{path}' column '{col}' is outside the score range [{lo:g}, {hi:g}] on "
                          f"{describe_lines(scores.index[out])} (e.g. {scores[out].iloc[0]:g}); declare the table's scale with score_range (--score_range).")
+    _check_scale(scores.astype(float), path, col, (lo, hi), declared)
     return scores.astype(float)
+
+# %% ../nbs/01_mos.ipynb #b984eef2
+_SCALES = [(0, 1), (1, 5), (0, 5), (1, 10), (0, 10), (0, 100)]   # MOS scales in use, narrowest first
+_MIN_SPAN_IMAGES = 20        # tables at least this big must span more than a tenth of their scale
+_MOS_BINS = 20               # the split's bins, to say how many a narrow table would fill
+
+
+def _looks_like(scores: pd.Series, score_range) -> tuple:
+    "The common scale (low, high) narrower than `score_range` the scores seem to be on, and the scores outside it; (None, None) if none."
+    width = score_range[1] - score_range[0]
+    scales = [(a, b) for a, b in _SCALES if b - a < width]
+    for a, b in scales:                                       # all the scores, or all but a few just outside
+        outside = scores[~scores.between(a, b)]
+        if len(outside) <= max(1, len(scores) // 50) and outside.between(a - (b - a)/10, b + (b - a)/10).all():
+            return (a, b), outside
+    return None, None
+
+
+def _check_scale(
+    scores: pd.Series,  # finite scores inside `score_range`, indexed by data row
+    path,  # the table's file, for messages
+    col,  # the score column's name, for messages
+    score_range,  # (low, high) the scores are declared (or taken) to be on
+    declared: bool = True,  # whether the user declared `score_range` (else it is the 0-100 default)
+):
+    "An `InputError` saying what the scores look like and the option that fixes it if they cannot be on `score_range`."
+    lo, hi = score_range
+    span = scores.max() - scores.min()
+    if span > (hi - lo) / 10: return
+    scale, outside = _looks_like(scores, score_range)
+    usual = not declared and scale in ((0, 1), (1, 5)) and outside.empty
+    if len(scores) < _MIN_SPAN_IMAGES and not usual: return
+    filled = np.unique(np.clip(((scores - lo) / (hi - lo) * _MOS_BINS).astype(int), 0, _MOS_BINS - 1)).size
+    head = (f"MOS table '{path}' column '{col}' holds scores from {scores.min():g} to {scores.max():g}, {100*span/(hi - lo):.2g}% "
+            f"of the score range [{lo:g}, {hi:g}] (they would fill {filled} of {_MOS_BINS} equal MOS bins)")
+    if scale is None: raise InputError(head + "; declare the table's scale with --score_range low,high (score_range=(low, high)).")
+    a, b = scale
+    option = f"--score_range {a:g},{b:g} (score_range=({a:g}, {b:g}))"
+    if outside.empty: raise InputError(head + f", which looks like a {a:g}-{b:g} MOS; declare it with {option} to rescale it to 0-100.")
+    n = len(outside)
+    raise InputError(head + f", which looks like a {a:g}-{b:g} MOS with {n} value{'s' * (n > 1)} outside it, {'e.g. ' * (n > 1)}"
+                     f"{outside.iloc[0]:g} on {describe_lines(outside.index)}; correct {'them' if n > 1 else 'it'}, then declare the scale with {option}.")
 
 # %% ../nbs/01_mos.ipynb #ac5c458f
 def read_mos_table(
@@ -84,16 +153,11 @@ def read_mos_table(
         score_col, score_range = 'MOS_zscore', (0, 100)
     score_col = score_col or 'MOS'
     _require_columns(df, [image_col, score_col], path)
-    if score_range is None:
-        s = pd.to_numeric(df[score_col], errors='coerce')
-        if s.notna().all() and s.between(1, 5).all():
-            raise InputError(f"MOS table '{path}' column '{score_col}' holds scores from {s.min():g} to {s.max():g}, which looks like "
-                             "a 1-5 MOS; declare it with score_range=(1, 5) (--score_range 1,5) to rescale it to 0-100.")
-        score_range = (0, 100)
-    lo, hi = map(float, score_range)
+    declared = score_range is not None
+    lo, hi = map(float, score_range if declared else (0, 100))
     if not hi > lo: raise InputError(f"The score range of MOS table '{path}' must be (low, high) with low < high, not {score_range}.")
     _check_images(df[image_col], path, image_col)
-    scores = _check_scores(df[score_col], path, score_col, (lo, hi))
+    scores = _check_scores(df[score_col], path, score_col, (lo, hi), declared)
     rest = df.drop(columns=[image_col])
     if (lo, hi) == (0, 100) and score_col in ('MOS', 'MOS_zscore'): rest = rest.drop(columns=[score_col])
     elif score_col == 'MOS': rest = rest.rename(columns={'MOS': 'MOS_raw'})
@@ -114,6 +178,9 @@ def _image_dirs(folder: Path) -> dict:
 def read_iqa_folder(
     folder,  # a KonIQ-style dataset folder: a MOS CSV beside `<W>x<H>/` image folders
     resolution: str | None = None,  # the image folder to use, e.g. '1024x768'; None: '512x384' if present, else the largest
+    image_col: str | None = None,  # the MOS table's column of image names (`read_mos_table`)
+    score_col: str | None = None,  # the MOS table's column of scores
+    score_range: tuple[float, float] | None = None,  # the scores' (low, high) scale, rescaled to 0-100
 ) -> pd.DataFrame:
     "The MOS table of a KonIQ-style dataset folder with each image's absolute `path` (in `resolution`'s subfolder)."
     folder = Path(folder)
@@ -125,7 +192,7 @@ def read_iqa_folder(
     if resolution is None: resolution = '512x384' if '512x384' in dirs else next(iter(dirs))
     if resolution not in dirs:
         raise InputError(f"Dataset folder '{folder}' has no image folder '{resolution}' (it has {', '.join(dirs)}).")
-    table = read_mos_table(csv)
+    table = read_mos_table(csv, image_col, score_col, score_range)
     image_dir = dirs[resolution].resolve()
     table['path'] = [str(image_dir/n) for n in table.image_name]
     about = (folder/'dataset.txt').read_text().splitlines() if (folder/'dataset.txt').is_file() else []

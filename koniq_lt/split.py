@@ -11,21 +11,30 @@ from scipy import stats
 from fastcore.script import call_parse, store_true
 import matplotlib.pyplot as plt
 import seaborn as sns
-from .core import InputError, cli_errors, describe_lines, write_atomic, write_csv
+from matplotlib.backend_bases import FigureCanvasBase
+from .core import InputError, check_seed, check_writable, cli_errors, describe_lines, write_atomic, write_csv
 from .mos import read_mos_table
 
 # %% auto #0
-__all__ = ['SPLIT_COLUMNS', 'SPLIT_NAMES', 'bin_edges', 'score_bins', 'bin_labels', 'train_proportions', 'lt_split',
-           'official_split', 'random_split', 'split_bin_table', 'split_summary', 'plot_splits', 'make_split',
-           'cut_train', 'format_split_report', 'parse_score_range', 'koniq_lt_split', 'split_report']
+__all__ = ['MAX_BINS', 'SPLIT_COLUMNS', 'SPLIT_NAMES', 'bin_edges', 'score_bins', 'bin_labels', 'train_proportions', 'lt_split',
+           'official_split', 'random_split', 'split_bin_table', 'split_summary', 'figure_format', 'plot_splits',
+           'make_split', 'cut_train', 'format_split_report', 'parse_score_range', 'koniq_lt_split', 'split_report']
 
 # %% ../nbs/04_split.ipynb #b04fe64e
+MAX_BINS = 1000
+
+def _check_n_bins(n_bins):
+    "An `InputError` unless `n_bins` is a whole number from 1 to `MAX_BINS`."
+    if int(n_bins) != n_bins or not 1 <= n_bins <= MAX_BINS:
+        raise InputError(f"The number of bins must be a whole number of at least 1 and at most {MAX_BINS} (--bins), not {n_bins}.")
+
+
 def bin_edges(
-    n_bins: int = 20,  # number of equal-width bins, a whole number of at least 1
+    n_bins: int = 20,  # number of equal-width bins, a whole number from 1 to `MAX_BINS`
     score_range=(0, 100),  # (low, high) the bins divide equally, in the scores' units (MOS: 0-100)
 ) -> np.ndarray:
     "The `n_bins + 1` edges of equal-width score bins over `score_range`."
-    if int(n_bins) != n_bins or n_bins < 1: raise InputError(f"The number of bins must be a whole number of at least 1, not {n_bins}.")
+    _check_n_bins(n_bins)
     return np.linspace(score_range[0], score_range[1], int(n_bins) + 1)
 
 
@@ -58,8 +67,10 @@ def train_proportions(
     "Per-bin train proportions: `'linear'` (`low` to `high`), `'mirrored'` (`high` to `low`), or `n_bins` values."
     if isinstance(schedule, str) and schedule.strip() in ('linear', 'mirrored'):
         if n_bins < 2: raise InputError(f"A '{schedule}' schedule needs at least 2 bins, not {n_bins}.")
+        _check_n_bins(n_bins)
         p = low + (high - low) * np.arange(n_bins) / (n_bins - 1)
         return p if schedule.strip() == 'linear' else p[::-1].copy()
+    _check_n_bins(n_bins)
     if isinstance(schedule, str):
         try: schedule = [float(v) for v in schedule.split(',')]
         except ValueError:
@@ -87,7 +98,7 @@ def lt_split(
     seed: int = 0,  # seed of the draw within each bin
 ) -> pd.DataFrame:
     "The KonIQ-10k-LT split of a MOS table: `round(n_k * p_k)` seeded random images of bin k to train, the rest to test."
-    p = train_proportions(schedule, n_bins)
+    p, seed = train_proportions(schedule, n_bins), check_seed(seed)
     bins = score_bins(table.MOS, n_bins, score_range)
     rng = np.random.default_rng(seed)
     train = np.zeros(len(table), bool)
@@ -128,7 +139,7 @@ def random_split(
     if not 0 <= n_train <= len(table): raise InputError(f"A random split of {len(table)} images cannot have {n_train} train images.")
     order = np.argsort(table.image_name.to_numpy(), kind='stable')
     train = np.zeros(len(table), bool)
-    train[order[np.random.default_rng(seed).permutation(len(table))[:n_train]]] = True
+    train[order[np.random.default_rng(check_seed(seed)).permutation(len(table))[:n_train]]] = True
     return _assign(table, train, score_bins(table.MOS, n_bins, score_range))
 
 # %% ../nbs/04_split.ipynb #9ef5e7b8
@@ -163,14 +174,28 @@ def split_summary(
                       'ks_statistic': stats.ks_2samp(tr, te).statistic if both else np.nan})
 
 # %% ../nbs/04_split.ipynb #0f1a06ab
+def figure_format(
+    path,  # where a figure is to be saved
+) -> str:
+    "The image format matplotlib writes `path` in, from its suffix ('png' without one); an `InputError` for a suffix it does not write."
+    suffix = Path(path).suffix.lower().lstrip('.')
+    if not suffix: return 'png'
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise InputError(f"Figure '{path}' ends in '.{suffix}', which is no image format matplotlib writes "
+                         f"({', '.join(sorted(formats))}); name it e.g. figure2.png.")
+    return suffix
+
+
 def plot_splits(
     splits: dict,  # {panel title: split}, one panel each
     n_bins: int = 20,  # the histograms' equal-width MOS bins
     score_range=(0, 100),  # the range the bins divide (the x axis)
-    path=None,  # PNG file to save the figure to; None: not saved
+    path=None,  # file to save the figure to, in the format its suffix names (`figure_format`; PNG without one); None: not saved
     force: bool = False,  # replace `path` if it exists (else an `InputError`)
 ):
-    "Train vs test MOS histograms, one panel per named split (Figure 2), closed in pyplot; saved atomically as PNG to `path` if given."
+    "Train vs test MOS histograms, one panel per named split (Figure 2), closed in pyplot; saved atomically to `path` if given."
+    fmt = figure_format(path) if path is not None else None
     fig, axes = plt.subplots(1, len(splits), figsize=(5.2*len(splits), 3.8), sharey=True, squeeze=False)
     for ax, (name, split) in zip(axes[0], splits.items()):
         d = split[split.split.isin(['train', 'test'])]
@@ -181,7 +206,7 @@ def plot_splits(
         ax.set_xlim(*score_range); ax.set_xlabel('MOS (0-100)')
     fig.tight_layout()
     plt.close(fig)                       # shown once, as a cell's value; open figures do not pile up
-    if path is not None: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format='png'), force=force)
+    if path is not None: write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=150, format=fmt), force=force)
     return fig
 
 # %% ../nbs/04_split.ipynb #a14b8c33
@@ -217,7 +242,7 @@ def cut_train(
     if not 0 < n_train <= len(train): raise InputError(f"A split with {len(train)} train images cannot be cut to {n_train}.")
     order = train[np.argsort(split.image_name.to_numpy()[train], kind='stable')]
     out = split.copy()
-    out.iloc[np.random.default_rng(seed).permutation(order)[n_train:], out.columns.get_loc('split')] = 'unused'
+    out.iloc[np.random.default_rng(check_seed(seed)).permutation(order)[n_train:], out.columns.get_loc('split')] = 'unused'
     return out
 
 
@@ -258,22 +283,24 @@ def koniq_lt_split(
     image_col: str = None,               # Image-name column of a non-KonIQ table
     score_col: str = None,               # Score column of a non-KonIQ table
     score_range: str = None,             # The table's score scale as low,high (e.g. 1,5), rescaled to 0-100
-    figure: str = None,                  # Also save Figure 2 (this split beside KonIQ's official or a random split) as PNG here
+    figure: str = None,                  # Also save Figure 2 (this split beside KonIQ's official or a random split) here: PNG, or the format of its suffix (pdf, svg...)
     force: store_true = False,           # Overwrite existing output files
 ):
     "Write a KonIQ-10k-LT (or comparison) split of a MOS table and print its statistics."
-    for path in filter(None, [out, figure]):
-        if Path(path).exists() and not force: raise InputError(f"'{path}' already exists; pass --force to overwrite it.")
+    check_seed(seed)
+    _check_n_bins(bins) if kind == 'official' else train_proportions(schedule, bins)   # the options, before the table is read
+    for path in filter(None, [out, figure]): check_writable(path, force)     # nothing is written unless all can be
+    if figure: figure_format(figure)
     table = read_mos_table(csv, image_col, score_col, parse_score_range(score_range))
     split = make_split(table, kind, schedule, bins, seed=seed)
-    write_csv(split[SPLIT_COLUMNS], out, force=force)
-    print(f"{kind} split of {table.attrs['source']} (seed {seed}, {bins} bins, schedule {schedule}) written to {out}")
-    print(format_split_report(split, bins, schedule=schedule if kind == 'lt' else None))
     if figure:
         standard = official_split(table, bins) if 'set' in table.columns else make_split(table, 'random', schedule, bins, seed=seed)
-        plot_splits({'official' if 'set' in table.columns else 'size-matched random': standard, SPLIT_NAMES[kind]: split},
-                    bins, path=figure, force=force)
-        print(f"Figure 2 saved to {figure}")
+        fig = plot_splits({'official' if 'set' in table.columns else 'size-matched random': standard, SPLIT_NAMES[kind]: split}, bins)
+    write_csv(split[SPLIT_COLUMNS], out, force=force)
+    if figure: write_atomic(figure, lambda tmp: fig.savefig(tmp, dpi=150, format=figure_format(figure)), force=force)
+    print(f"{kind} split of {table.attrs['source']} (seed {seed}, {bins} bins, schedule {schedule}) written to {out}")
+    print(format_split_report(split, bins, schedule=schedule if kind == 'lt' else None))
+    if figure: print(f"Figure 2 saved to {figure}")
 
 # %% ../nbs/04_split.ipynb #69f10c47
 def split_report(
@@ -294,8 +321,7 @@ def split_report(
         out = Path(out_dir)
         files = {**{f'split_{k}': out/f'split_{k}.csv' for k in kinds},
                  'bins': out/'split_lt_bins.csv', 'summary': out/'split_summary.csv', 'figure2': out/'figure2.png'}
-        existing = [p for p in files.values() if p.exists()]
-        if existing and not force: raise InputError(f"'{existing[0]}' already exists; pass --force to overwrite it.")
+        for p in files.values(): check_writable(p, force)                    # all can be written, before any is
         for k in kinds: write_csv(splits[k][SPLIT_COLUMNS], files[f'split_{k}'], force)
         write_csv(bins, files['bins'], force)
         write_csv(summary.rename_axis('statistic').reset_index(), files['summary'], force)

@@ -1,10 +1,12 @@
-"""The koniq-lt-split console script on the real KonIQ-10k MOS table: acceptance numbers, determinism, no overwrite.
-The seed-0 split comes from the installed script; the other runs call its function in-process (`run_cli`)."""
-import hashlib
+"""The koniq-lt-split console script on the real KonIQ-10k MOS table: acceptance numbers, determinism, no overwrite;
+and as a process among others: two racing for one --out, a reader that closes the pipe early.
+The seed-0 split and those come from the installed script; the other runs call its function in-process (`run_cli`)."""
+import hashlib, os, subprocess, time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_script
+from conftest import BIN, ROOT, run_script
+from koniq_lt.core import current_umask
 from koniq_lt.split import koniq_lt_split
 
 KONIQ = ROOT/'data'/'koniq10k_distributions_sets.csv'
@@ -73,8 +75,10 @@ def test_refuses_to_overwrite_without_force(seed0, tmp_path, run_cli):
     fig.write_text('keep')
     res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', tmp_path/'new.csv', '--figure', fig)
     assert res.returncode == 2 and fig.read_text() == 'keep' and not (tmp_path/'new.csv').exists()
+    target.chmod(0o600)
     res = run_cli(koniq_lt_split, 'koniq-lt-split', '--out', target, '--force')
     assert res.returncode == 0 and target.read_bytes() == seed0[0].read_bytes()
+    assert target.stat().st_mode & 0o777 == 0o666 & ~current_umask()          # the umask's mode, as a plain open() gives
     assert sorted(p.name for p in tmp_path.iterdir()) == ['fig.png', 'precious.csv']   # no temporary files left
 
 
@@ -116,3 +120,69 @@ def test_tiny_tables_with_empty_and_single_image_bins(write_table, tmp_path, run
                          '--figure', tmp_path/f'{i}.png')
         assert res.returncode == 0, res.stderr
     assert pd.read_csv(tmp_path/'1.csv').split.tolist() == ['test', 'train', 'train']   # round(.1)=0, round(2*.9)=2
+
+
+SMALL = "image_name,MOS\n" + ''.join(f"i{i}.jpg,{(i * 7919) % 1000 / 10}\n" for i in range(3000))
+
+
+def _open_for_writing(fifo, proc, timeout=60):
+    "Open `fifo` for writing once `proc` has opened it for reading (it reads its table); fails if `proc` ends first."
+    start = time.monotonic()
+    while True:
+        try: fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:                                                   # ENXIO: no reader yet
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() - start < timeout, 'the script never read its table'
+            time.sleep(0.01); continue
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, 'w')
+
+
+def test_two_splits_racing_for_one_out_one_wins(tmp_path, write_table, run_cli):
+    """Two koniq-lt-split processes write one --out at once, without --force: exactly one exits 0, the other refuses
+    in one sentence, and the file is the winner's. Each reads its table from a FIFO, fed only once both wait on
+    theirs, so both are past their start-up and their own checks of --out before either writes."""
+    fifos = [tmp_path/f'table{k}.csv' for k in (0, 1)]
+    for f in fifos: os.mkfifo(f)
+    out = tmp_path/'split.csv'
+    procs = [subprocess.Popen([str(BIN/'koniq-lt-split'), '--csv', f, '--out', out, '--seed', str(k)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for k, f in enumerate(fifos)]
+    try:
+        feeds = [_open_for_writing(f, p) for f, p in zip(fifos, procs)]
+        for feed in feeds: feed.write(SMALL)
+        for feed in feeds: feed.close()
+        results = [p.communicate(timeout=120) for p in procs]
+    finally:
+        for p in procs: p.kill() if p.poll() is None else None
+    codes = [p.returncode for p in procs]
+    assert sorted(codes) == [0, 2], results
+    winner, loser = codes.index(0), codes.index(2)
+    assert results[loser][1].strip() == f"koniq-lt-split: error: '{out}' already exists; pass --force (force=True) to overwrite it."
+    same = tmp_path/'same.csv'
+    assert run_cli(koniq_lt_split, 'koniq-lt-split', '--csv', write_table(SMALL, 'small.csv'), '--out', same, '--seed', winner).returncode == 0
+    assert out.read_bytes() == same.read_bytes()                           # the winner's split, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['same.csv', 'small.csv', 'split.csv', 'table0.csv', 'table1.csv']
+
+
+def test_closed_pipe_is_a_quiet_exit(tmp_path, write_table):
+    "`koniq-lt-split ... | head -1`: the reader is gone before the script prints; it exits 141 with nothing on stderr."
+    out = tmp_path/'split.csv'
+    proc = subprocess.Popen([str(BIN/'koniq-lt-split'), '--csv', write_table(SMALL), '--out', out],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read(); proc.wait(timeout=120); proc.stderr.close()
+    assert (proc.returncode, err) == (141, ''), err
+    assert len(pd.read_csv(out)) == 3000                                    # the split was written before the statistics
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root writes into read-only folders')
+def test_read_only_folder_writes_nothing(tmp_path, write_table, run_cli):
+    locked = tmp_path/'locked'
+    locked.mkdir(); locked.chmod(0o555)
+    try: res = run_cli(koniq_lt_split, 'koniq-lt-split', '--csv', write_table(SMALL), '--out', tmp_path/'split.csv',
+                       '--figure', locked/'fig.png')
+    finally: locked.chmod(0o755)
+    assert res.returncode == 2
+    assert res.stderr.strip() == (f"koniq-lt-split: error: '{locked/'fig.png'}' cannot be written: folder '{locked}' takes no "
+                                  "new files (Permission denied).")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['locked', 'table.csv'] and not any(locked.iterdir())

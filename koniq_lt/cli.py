@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #bcaf5609
 from __future__ import annotations
-import json
+import json, os, sys
 from datetime import datetime
 from pathlib import Path
 import matplotlib.pyplot as plt
@@ -13,15 +13,15 @@ import pandas as pd
 from .core import InputError, cli_errors, write_atomic
 from .mos import read_mos_table
 from .demo import DEMO_PRESETS
-from .split import format_split_report, split_report
+from .split import format_split_report, make_split, parse_score_range, split_report
 from .analysis import plot_compare, save_figure
-from .sweep import collect_results, expand_grid, parse_method, run_name, run_sweep
-from .experiments import EXPERIMENT_DEFAULTS
+from .sweep import RUNNERS, collect_results, expand_grid, parse_method, run_name, run_sweep
+from .experiments import EXPERIMENT_DEFAULTS, check_config, load_dataset, why_unfinished
 from .tables import format_tables, method_column
 
 # %% auto #0
-__all__ = ['QUICKSTART_METHODS', 'QUICKSTART_TRAINING', 'sweep_grid', 'sweep', 'koniq_lt_sweep', 'quickstart', 'demo_sweep',
-           'koniq_lt_quickstart']
+__all__ = ['TABLE_TEST_SETS', 'QUICKSTART_METHODS', 'QUICKSTART_TRAINING', 'sweep_grid', 'check_sweep', 'sweep', 'koniq_lt_sweep',
+           'quickstart', 'demo_sweep', 'koniq_lt_quickstart']
 
 # %% ../nbs/14_cli.ipynb #0a8bbaf5
 def _split_list(text, kind=str) -> list:
@@ -49,13 +49,18 @@ def sweep_grid(
     full_run=True,  # False: tiny CI-sized runs
     grid=None,  # a JSON grid file over these
     imports=None,  # modules every run imports (a user's models), comma-separated
+    image_col=None,  # a dataset folder's MOS table: its column of image names
+    score_col=None,  # its column of scores
+    score_range=None,  # its scores' scale 'low,high', e.g. '1,5'
 ) -> dict:
     "The grid of a sweep: from a JSON file `grid` (over the defaults of the other options), or from the options' comma-separated lists."
     dataset = str(Path(dataset).resolve()) if Path(dataset).exists() else dataset    # a folder: found from every run's folder
     base = dict(dataset=dataset, split=_split_list(split), arch=_split_list(arch), method=[parse_method(m) for m in str(method).split(',')],
                 sampling=_split_list(sampling), bs=_split_list(bs, int), epochs=int(epochs), lr=_split_list(lr, float) if lr else None,
                 seed=_split_list(seed, int), pretrained=bool(pretrained), full_run=bool(full_run),
-                **({'imports': [_split_list(imports)]} if imports else {}))     # one value: every run imports them all
+                **({'imports': [_split_list(imports)]} if imports else {}),     # one value: every run imports them all
+                **({'score_range': [list(parse_score_range(score_range))]} if score_range else {}),   # given only: run names stay
+                **({'image_col': image_col} if image_col else {}), **({'score_col': score_col} if score_col else {}))
     if grid is None: return base
     try: spec = json.loads(Path(grid).read_text())
     except (OSError, ValueError) as e: raise InputError(f"The grid file '{grid}' could not be read as JSON ({e}).") from None
@@ -63,6 +68,48 @@ def sweep_grid(
     if 'method' in spec: spec['method'] = [parse_method(m) if isinstance(m, str) else m for m in
                                            (spec['method'] if isinstance(spec['method'], list) else [spec['method']])]
     return {**base, **spec}
+
+
+TABLE_TEST_SETS = ('own', 'shared')
+
+def _check_gpus(gpus: list) -> None:
+    "One sentence for a GPU id this machine does not have (ids as `CUDA_VISIBLE_DEVICES` names them)."
+    import torch
+    visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+    ids = [int(v) for v in visible.split(',') if v.strip().isdigit()] if visible is not None else list(range(torch.cuda.device_count()))
+    bad = [g for g in gpus if g not in ids]
+    if bad: raise InputError(f"There is no GPU {bad[0]} (--gpus): " + (f"this machine's GPUs are {', '.join(map(str, ids))}." if ids else
+                             "this machine has no CUDA GPU (torch.cuda.device_count() is 0)."))
+
+
+def check_sweep(
+    runs: Path,  # the sweep folder
+    configs: list[dict],  # the runs' configurations
+    jobs: int = 1,  # runs in parallel
+    gpus=None,  # GPU ids
+    results=None,  # the extra results file
+    on: str = 'own',  # the tables' test sets
+    force: bool = False,  # replace `results`
+    runner: str = 'papermill',  # the runner
+) -> None:
+    "Everything a sweep is given, checked before its first run: folder, options, each configuration, and each dataset read once with its splits."
+    if runs.exists() and not runs.is_dir(): raise InputError(f"The runs folder '{runs}' is a file, not a folder (--runs).")
+    if on not in TABLE_TEST_SETS: raise InputError(f"The tables' test sets (--on) must be one of {', '.join(TABLE_TEST_SETS)}, not '{on}'.")
+    if runner not in RUNNERS: raise InputError(f"The runner '{runner}' is not one of {', '.join(RUNNERS)} (--runner).")
+    if not (isinstance(jobs, int) and jobs >= 1): raise InputError(f"--jobs must be a whole number of at least 1, not {jobs}.")
+    if results is not None:
+        if Path(results).suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{results}' must end in .csv or .parquet.")
+        if Path(results).exists() and not force: raise InputError(f"'{results}' already exists; pass --force to overwrite it.")
+    if gpus: _check_gpus(gpus)
+    tables, splits = {}, set()
+    for c in map(check_config, configs):
+        demo = str(c['dataset']).startswith('demo')
+        columns = (c['image_col'], c['score_col'], c['score_range'])
+        key = (c['dataset'], c['full_run'], None if demo or c['full_run'] else c['seed'], str(columns))   # a folder's CI subset depends on the seed
+        if key not in tables: tables[key] = load_dataset(c['dataset'], c['full_run'], c['seed'] if key[2] is not None else 0, None, *columns)
+        if (key, c['split'], c['schedule'], c['n_bins'], c['seed']) not in splits:
+            make_split(tables[key], c['split'], c['schedule'], c['n_bins'], seed=c['seed'])
+            splits.add((key, c['split'], c['schedule'], c['n_bins'], c['seed']))
 
 
 def sweep(
@@ -75,18 +122,28 @@ def sweep(
     force: bool = False,  # replace `results` if it exists
     runner: str = 'papermill',  # 'papermill' or 'inline'
 ) -> pd.DataFrame:
-    "Run the grid into `runs` (finished runs skipped), gather the results, print and save the tables; the results table."
+    "Check everything, run the grid into `runs` (finished runs skipped), gather the results, print and save the tables; the results table (`attrs['failed']`: the runs that failed)."
     runs = Path(runs)
     configs = expand_grid(grid, EXPERIMENT_DEFAULTS)
-    print(f"Sweep of {len(configs)} runs into {runs} ({sum((runs/run_name(c)/'results.csv').exists() for c in configs)} already finished)")
-    status = run_sweep(configs, runs, jobs, gpus, runner=runner)
-    failed = status[status.status == 'failed']
+    check_sweep(runs, configs, jobs, gpus, results, on, force, runner)
+    names = [run_name(c) for c in configs]
+    finished = lambda: sum(why_unfinished(runs/n) is None for n in names)
+    print(f"Sweep of {len(configs)} runs into {runs} ({finished()} already finished)", flush=True)
+    try: status = run_sweep(configs, runs, jobs, gpus, runner=runner)
+    except KeyboardInterrupt:
+        done = finished()
+        print(f"\nInterrupted: {done} of {len(configs)} runs are finished in {runs}; the same command runs the other {len(configs) - done}.", flush=True)
+        raise
+    failed = status[status.status == 'failed'].run.tolist()
+    if failed: print(f"{len(failed)} runs failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed))
     table = collect_results(runs, runs/'results.csv', force=True)     # a view of the run folders: rebuilt every time
+    unfinished = table.attrs['unfinished']
+    if unfinished: print(f"{len(unfinished)} folders in {runs} are not finished runs and are not in the tables: " + '; '.join(f"{k} ({v})" for k, v in unfinished.items()))
     if results: collect_results(runs, results, force)
-    text = format_tables(table[table.run.isin([run_name(c) for c in configs])], on)
+    text = format_tables(table[table.run.isin(names)], on)
     write_atomic(runs/'tables.txt', lambda p: Path(p).write_text(text + '\n'), force=True)
     print('\n' + text + '\n')
-    if len(failed): print(f"{len(failed)} runs failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed.run))
+    table.attrs['failed'] = failed
     return table
 
 # %% ../nbs/14_cli.ipynb #f814ba86
@@ -107,6 +164,9 @@ def koniq_lt_sweep(
     full_run: bool_arg = True,      # False: tiny CI-sized runs that check the plumbing
     grid: str = None,               # A JSON grid file (parameter: value or list), over the options above
     imports: str = None,            # Modules to import in every run (comma-separated): where a user's models register themselves
+    image_col: str = None,          # Image-name column of a dataset folder's MOS table (default: image_name)
+    score_col: str = None,          # Score column of that table (default: MOS)
+    score_range: str = None,        # That table's score scale as low,high (e.g. 1,5), rescaled to 0-100
     runner: str = 'papermill',      # papermill (a kernel per run, the executed notebook kept) or inline (in this process, one at a time)
     jobs: int = 1,                  # Runs in parallel on the CPU (each gets cores/jobs threads)
     gpus: str = None,               # Comma-separated GPU ids: one run per GPU at a time
@@ -115,8 +175,9 @@ def koniq_lt_sweep(
     force: store_true = False,      # Overwrite --results if it exists
 ):
     "Run a grid of experiments (resumable; in parallel through papermill, or inline), gather the results and print the paper's tables."
-    g = sweep_grid(dataset, split, arch, method, sampling, bs, epochs, lr, seed, pretrained, full_run, grid, imports)
-    sweep(runs, g, jobs, _split_list(gpus, int) if gpus else None, results, on, force, runner)
+    g = sweep_grid(dataset, split, arch, method, sampling, bs, epochs, lr, seed, pretrained, full_run, grid, imports, image_col, score_col, score_range)
+    table = sweep(runs, g, jobs, _split_list(gpus, int) if gpus else None, results, on, force, runner)
+    if table.attrs['failed']: sys.exit(1)
 
 # %% ../nbs/14_cli.ipynb #472a2c1c
 QUICKSTART_METHODS = [('official', 'mse'), ('lt', 'mse'), ('lt', 'mse+pwb'), ('lt', 'bmc')]
@@ -187,4 +248,5 @@ def koniq_lt_quickstart(
     force: store_true = False,  # Overwrite files already in --out
 ):
     "The main job: the KonIQ-10k-LT split of the real KonIQ-10k MOS table with Figure 2, then a small sweep on the built-in demo."
-    quickstart(out, seed, schedule, bins, force, epochs, seeds, preset, jobs)
+    report = quickstart(out, seed, schedule, bins, force, epochs, seeds, preset, jobs)
+    if 'demo' in report and report['demo'].attrs['failed']: sys.exit(1)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_experiments.ipynb #0ddd5fa3
 from __future__ import annotations
-import importlib, json, os, platform, subprocess, sys, time
+import hashlib, importlib, json, os, platform, subprocess, sys, time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,14 +15,14 @@ from .core import InputError, write_atomic, write_csv
 from .images import check_images
 from .demo import read_demo, DEMO_PRESETS
 from .mos import read_iqa_folder
-from .split import make_split
+from .split import SPLIT_NAMES, make_split, train_proportions
 from .analysis import bin_errors, plot_bin_errors, plot_scatter, plot_signed_error, save_figure, show_worst, summary_metrics
 
 # %% auto #0
-__all__ = ['EXPERIMENT_DEFAULTS', 'RUN_TABLES', 'load_dataset', 'run_settings', 'shared_test_names', 'shot_thresholds',
-           'evaluate_run', 'git_commit', 'device_name', 'results_row', 'write_run', 'ExperimentRun',
-           'experiment_config', 'import_modules', 'run_experiment', 'training_crop', 'weight_params', 'run_figures',
-           'load_run']
+__all__ = ['RUN_RECORD', 'EXPERIMENT_DEFAULTS', 'RUN_TABLES', 'load_dataset', 'run_settings', 'shared_test_names',
+           'shot_thresholds', 'evaluate_run', 'git_commit', 'device_name', 'results_row', 'why_unfinished', 'write_run',
+           'ExperimentRun', 'experiment_config', 'import_modules', 'run_experiment', 'training_crop', 'weight_params',
+           'run_figures', 'check_config', 'load_run']
 
 # %% ../nbs/11_experiments.ipynb #f30fcf2a
 def load_dataset(
@@ -30,15 +30,20 @@ def load_dataset(
     full_run: bool = True,  # False: the tiny demo, or a seeded 240-image subset of a folder
     seed: int = 0,  # seed of that subset
     resolution: str | None = None,  # a folder's image subfolder ('512x384'); None: 512x384 if there, else the largest
+    image_col: str | None = None,  # a folder's MOS table: its column of image names; None: image_name
+    score_col: str | None = None,  # its column of scores; None: MOS
+    score_range=None,  # its scores' (low, high) scale; None: 0-100
 ) -> pd.DataFrame:
     "The MOS table with image paths of `dataset`: 'demo', 'demo:<preset>' or a KonIQ-style folder (CI-sized unless `full_run`)."
     if dataset == 'demo' or dataset.startswith('demo:'):
+        given = [n for n, v in dict(image_col=image_col, score_col=score_col, score_range=score_range).items() if v is not None]
+        if given: raise InputError(f"{given[0]} describes a dataset folder's MOS table; the demo has its own, so leave it out.")
         preset = dataset.partition(':')[2] or 'default'
         if preset not in DEMO_PRESETS: raise InputError(f"The demo preset '{preset}' is not one of {', '.join(DEMO_PRESETS)}.")
         table = read_demo(preset if full_run else 'tiny')
         table.attrs['label'] = f"demo-{preset if full_run else 'tiny'} (not KonIQ-10k)"
         return table
-    table = read_iqa_folder(dataset, resolution)
+    table = read_iqa_folder(dataset, resolution, image_col, score_col, None if score_range is None else tuple(score_range))
     if not full_run and len(table) > 240:
         attrs = table.attrs
         table = table.sample(240, random_state=seed).sort_index().reset_index(drop=True)
@@ -144,32 +149,65 @@ def results_row(
     return pd.DataFrame([{**config, **metrics.to_dict(), **info}])
 
 # %% ../nbs/11_experiments.ipynb #106d11b9
+RUN_RECORD = 'done.json'    # a run folder's completion record, written last
+
+def _sha256(path) -> str:
+    "The SHA-256 of a file's bytes, in hex (a run's files are small: megabytes at most)."
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def why_unfinished(
+    run_dir,  # a run folder
+) -> str | None:
+    "None when `run_dir` holds a finished run (its completion record `done.json`, every file it lists unchanged); otherwise why not, in a few words."
+    out = Path(run_dir)
+    if not out.is_dir(): return "there is no run folder"
+    if not (out/RUN_RECORD).is_file():
+        return "it has no completion record (done.json): the run did not finish" + (", or predates the record" if (out/'results.csv').exists() else '')
+    try:
+        files = json.loads((out/RUN_RECORD).read_text())['files']
+        checks = [(name, int(f['bytes']), str(f['sha256'])) for name, f in files.items()]
+    except (ValueError, KeyError, TypeError, AttributeError, OSError): return "its completion record (done.json) is damaged"
+    if 'results.csv' not in files: return "its completion record (done.json) lists no results.csv"
+    for name, size, digest in checks:
+        if not (out/name).is_file(): return f"{name} is missing (done.json lists it)"
+        if (out/name).stat().st_size != size or _sha256(out/name) != digest: return f"{name} has changed since the run finished (it does not match done.json)"
+    return None
+
+
 def write_run(
     out_dir,  # the run folder
     config: dict,  # the resolved configuration (config.json)
     pred: pd.DataFrame,  # predictions (predictions.csv)
     bins: pd.DataFrame,  # per-bin errors (bins.csv)
     figures: dict,  # name → matplotlib figure (<name>.png)
-    results: pd.DataFrame,  # the results row (results.csv, written last)
+    results: pd.DataFrame,  # the results row (results.csv)
     force: bool = False,  # replace a finished run
     split: pd.DataFrame | None = None,  # the split as trained (split.csv): where the run's training MOS come from
 ) -> Path:
-    "Write a run's files into `out_dir`; `results.csv` last, atomically. An existing finished run is kept unless `force`."
+    "Write a run's files into `out_dir`, then its completion record `done.json`, atomically, last. A finished run is kept unless `force`."
     out = Path(out_dir)
-    if (out/'results.csv').exists() and not force:
-        raise InputError(f"The run folder '{out}' already holds a finished run (results.csv); pass force=True or choose another folder.")
+    if why_unfinished(out) is None and not force:
+        raise InputError(f"The run folder '{out}' already holds a finished run (done.json); pass force=True or choose another folder.")
     out.mkdir(parents=True, exist_ok=True)
+    (out/RUN_RECORD).unlink(missing_ok=True)             # from here until the record is rewritten, the folder is unfinished
     write_atomic(out/'config.json', lambda p: Path(p).write_text(json.dumps(config, indent=1, default=str)), force=True)
-    write_csv(pred, out/'predictions.csv', force=True)
-    write_csv(bins, out/'bins.csv', force=True)
-    if split is not None: write_csv(split, out/'split.csv', force=True)
+    tables = {'predictions.csv': pred, 'bins.csv': bins, **({'split.csv': split} if split is not None else {}), 'results.csv': results}
+    for name, table in tables.items(): write_csv(table, out/name, force=True)
     for name, fig in figures.items(): save_figure(fig, out/f'{name}.png', force=True)
-    write_csv(results, out/'results.csv', force=force)
+    names = ['config.json', *tables, *(f'{n}.png' for n in figures)]
+    record = dict(results_rows=len(results), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'),
+                  host=platform.node(), pid=os.getpid(), koniq_lt=koniq_lt.__version__,
+                  files={n: dict(bytes=(out/n).stat().st_size, sha256=_sha256(out/n)) for n in names})
+    write_atomic(out/RUN_RECORD, lambda p: Path(p).write_text(json.dumps(record, indent=1)), force=True)
     return out
 
 # %% ../nbs/11_experiments.ipynb #96340038
 EXPERIMENT_DEFAULTS = dict(
     dataset='demo',          # 'demo', 'demo:<preset>' (ci, tiny, default) or a KonIQ-style folder
+    image_col=None,          # a folder's MOS table: its column of image names; None: image_name
+    score_col=None,          # its column of scores; None: MOS
+    score_range=None,        # its scores' scale [low, high], e.g. [1, 5], rescaled to 0-100; None: 0-100
     split='lt',              # official, random (size-matched to LT), lt, official_small (official, train cut to LT size)
     arch='cnniqa',           # a registered model: list_models()
     loss=None,               # mse, l1, norm_in_norm, plcc, mse_norm_in_norm, bmc, bni, emd; None: the model's own
@@ -235,24 +273,23 @@ def import_modules(
 # %% ../nbs/11_experiments.ipynb #9aae824f
 def run_experiment(
     config: dict | None = None,  # parameters (`EXPERIMENT_DEFAULTS` keys); the rest take their defaults
-    out_dir=None,  # run folder to write (config, predictions, bins, figures, results.csv last); None: nothing written
+    out_dir=None,  # run folder to write (config, predictions, bins, figures, results, done.json last); None: nothing written
     force: bool = False,  # replace a finished run in `out_dir`
     progress: bool = True,  # fastai's progress bars
     **overrides,  # parameters given one by one, e.g. arch='resnet50'
 ) -> ExperimentRun:
     "Train and evaluate one configuration: everything a run does, returned (and written to `out_dir` when given)."
-    config = experiment_config(config, **overrides)
-    import_modules(config['imports'])
+    config = check_config(config, **overrides)
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None and (out/'results.csv').exists() and not force:
-        raise InputError(f"The run folder '{out}' already holds a finished run (results.csv); pass force=True or choose another folder.")
+    if out is not None and why_unfinished(out) is None and not force:
+        raise InputError(f"The run folder '{out}' already holds a finished run (done.json); pass force=True or choose another folder.")
     from fastai.torch_core import set_seed               # torch and fastai load here: only for a run
     from koniq_lt.models import model_config
     from koniq_lt.dataloaders import iqa_dataloaders, trained_split
     from koniq_lt.learner import describe_stages, fit_linear_map, iqa_learner, predict_table
     c, cfg = config, model_config(config['arch'])
     set_seed(c['seed'])
-    table = load_dataset(c['dataset'], c['full_run'], c['seed'])
+    table = load_dataset(c['dataset'], c['full_run'], c['seed'], None, c['image_col'], c['score_col'], c['score_range'])
     split = make_split(table, c['split'], c['schedule'], c['n_bins'], seed=c['seed'])
     shared = shared_test_names(table, c['schedule'], c['n_bins'], c['seed'])
     settings = run_settings(c['arch'], c['epochs'], c['full_run'])
@@ -324,6 +361,45 @@ def run_figures(
             'scatter': plot_scatter(pred, title=label),
             'worst': show_worst(pred, table, bin=worst, k=8, n_bins=c['n_bins'], title=f"Worst predictions in bin {bins.range[worst]} — {label}")}
 
+# %% ../nbs/11_experiments.ipynb #361f07df
+def _whole(value, name: str, low: int, high: int | None = None):
+    "`value` if it is a whole number in [low, high]; one sentence otherwise."
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= low and (high is None or value <= high)
+    if not ok: raise InputError(f"{name} must be a whole number {'from ' + str(low) + ' to ' + str(high) if high is not None else f'of at least {low}'}, not {value!r}.")
+    return value
+
+
+def check_config(
+    config: dict | None = None,  # a run's parameters (`EXPERIMENT_DEFAULTS` keys); the rest take their defaults
+    **overrides,  # parameters given one by one
+) -> dict:
+    "The configuration with its defaults, each parameter checked as far as it can be before training; one sentence for the first that cannot run."
+    c = experiment_config(config, **overrides)
+    import_modules(c['imports'])
+    from koniq_lt.models import model_config
+    from koniq_lt.dataloaders import SAMPLING_METHODS
+    from koniq_lt.learner import make_loss
+    cfg = model_config(c['arch'])
+    dataset = str(c['dataset'])
+    if not (dataset == 'demo' or dataset.startswith('demo:') or Path(dataset).is_dir()):
+        raise InputError(f"The dataset '{dataset}' is neither 'demo', 'demo:<preset>' nor a folder.")
+    scale = c['score_range']
+    if scale is not None and not (isinstance(scale, (list, tuple)) and len(scale) == 2 and scale[0] < scale[1]
+                                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in scale)):
+        raise InputError(f"score_range must be [low, high] with low < high, e.g. [1, 5], not {scale!r}.")
+    if c['split'] not in SPLIT_NAMES: raise InputError(f"The split '{c['split']}' is not one of {', '.join(SPLIT_NAMES)}.")
+    for name, low, high in [('bs', 1, None), ('epochs', 1, None), ('seed', 0, 2**32 - 1), ('n_bins', 2, 1000)]: _whole(c[name], name, low, high)
+    if c['sampling'] is not None and c['sampling'] not in SAMPLING_METHODS:
+        raise InputError(f"The balanced-sampling method '{c['sampling']}' is not one of {', '.join(SAMPLING_METHODS)}.")
+    if c['lr'] is not None and not (isinstance(c['lr'], (int, float)) and not isinstance(c['lr'], bool) and c['lr'] > 0):
+        raise InputError(f"lr must be a positive number, not {c['lr']!r}.")
+    for name in ('many', 'few'):
+        if c[name] is not None and not (isinstance(c[name], (int, float)) and c[name] >= 0): raise InputError(f"{name} must be a number of images, not {c[name]!r}.")
+    training_crop(c['crop'])
+    train_proportions(c['schedule'], c['n_bins'])
+    make_loss(c['loss'] or cfg.loss, c['weighting'], np.linspace(0, 100, 2 * c['n_bins']), c['n_bins'], weight_params=weight_params(c))
+    return c
+
 # %% ../nbs/11_experiments.ipynb #b0809c3c
 RUN_TABLES = {'results.csv': ('split', 'seed', 'arch', 'loss', 'weighting', 'dataset_label', 'many_threshold', 'few_threshold'),
               'predictions.csv': ('image_name', 'MOS', 'prediction'),
@@ -335,8 +411,8 @@ def load_run(
     "A finished run read back from its folder: configuration, results row, test predictions, per-bin errors and the split as trained."
     out = Path(run_dir)
     if not out.is_dir(): raise InputError(f"The run folder '{out}' does not exist.")
-    missing = [f for f in ['config.json', *RUN_TABLES] if not (out/f).is_file()]
-    if missing: raise InputError(f"The run folder '{out}' has no {' and no '.join(missing)}: it is not a finished run.")
+    problem = why_unfinished(out)
+    if problem: raise InputError(f"The run folder '{out}' is not a finished run: {problem}.")
     tables = {}
     for name, columns in RUN_TABLES.items():
         try: tables[name] = pd.read_csv(out/name)

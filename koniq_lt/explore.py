@@ -23,7 +23,7 @@ def newest_sweep(
     "The newest quickstart's sweep with a finished run, `runs/quickstart-*/sweep`, in `start` or the nearest folder above it that has one."
     here = Path(start or Path.cwd()).resolve()
     for folder in [here, *here.parents]:
-        sweeps = [s for s in sorted((folder/'runs').glob('quickstart-*/sweep')) if any(s.glob('*/results.csv'))]   # by date: newest last
+        sweeps = [s for s in sorted((folder/'runs').glob('quickstart-*/sweep')) if any(s.glob('*/done.json'))]   # by date: newest last
         if sweeps: return sweeps[-1]
     raise InputError(f"There is no quickstart sweep (runs/quickstart-*/sweep) in '{here}' or a folder above it: run koniq-lt-quickstart, or name a sweep folder.")
 
@@ -31,14 +31,14 @@ def newest_sweep(
 def load_sweep(
     sweep,  # a sweep folder (`koniq-lt-sweep --runs`, or a quickstart's `sweep/`)
 ) -> tuple[dict, dict]:
-    "The finished runs of `sweep` read back (`load_run`) by run name, and one sentence for each finished run that could not be read."
+    "The finished runs of `sweep` read back (`load_run`) by run name, and one sentence for each run folder that is not a finished run or could not be read."
     folder = Path(sweep)
     if not folder.is_dir(): raise InputError(f"The sweep folder '{folder}' does not exist.")
     runs, problems = {}, {}
-    for results in sorted(folder.glob('*/results.csv')):
-        try: runs[results.parent.name] = load_run(results.parent)
-        except (InputError, ValueError, OSError) as e: problems[results.parent.name] = str(e)
-    if not runs: raise InputError(f"The sweep folder '{folder}' holds no readable finished run (*/results.csv with its predictions and bins).")
+    for run in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith('.')):
+        try: runs[run.name] = load_run(run)
+        except (InputError, ValueError, OSError) as e: problems[run.name] = str(e)
+    if not runs: raise InputError(f"The sweep folder '{folder}' holds no finished run (a run folder with its completion record, done.json).")
     return runs, problems
 
 # %% ../nbs/15_explore.ipynb #22190341
@@ -134,8 +134,9 @@ class SweepExplorer:
     def images(self, run) -> pd.DataFrame:
         "The image table (with paths) of `run`'s dataset, read once per dataset."
         c = run.config
-        key = (c['dataset'], bool(c['full_run']), 0 if c['full_run'] else int(c['seed']))
-        if key not in self._images: self._images[key] = load_dataset(c['dataset'], c['full_run'], c['seed'])
+        columns = (c.get('image_col'), c.get('score_col'), c.get('score_range'))
+        key = (c['dataset'], bool(c['full_run']), 0 if c['full_run'] else int(c['seed']), str(columns))
+        if key not in self._images: self._images[key] = load_dataset(c['dataset'], c['full_run'], c['seed'], None, *columns)
         return self._images[key]
 
 # %% ../nbs/15_explore.ipynb #45d629ad

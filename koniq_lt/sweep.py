@@ -4,16 +4,20 @@
 
 # %% ../nbs/12_sweep.ipynb #1fd56346
 from __future__ import annotations
-import ast, hashlib, importlib.util, itertools, json, os, re, subprocess, sys, time
+import ast, ctypes, hashlib, importlib.util, itertools, json, os, platform, re, signal, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from queue import Queue
 import pandas as pd
 from .core import InputError, write_atomic
+from .experiments import why_unfinished, write_run
+try: import fcntl
+except ImportError: fcntl = None         # Windows: no run locks (one sweep per runs folder at a time)
 
 # %% auto #0
-__all__ = ['RUNNERS', 'experiment_notebook', 'expand_grid', 'parse_method', 'method_name', 'run_name', 'run_config', 'run_sweep',
-           'collect_results']
+__all__ = ['RUNNERS', 'experiment_notebook', 'expand_grid', 'parse_method', 'method_name', 'run_name', 'run_lock', 'run_config',
+           'run_sweep', 'collect_results']
 
 # %% ../nbs/12_sweep.ipynb #4ca1e2e8
 def experiment_notebook() -> Path:
@@ -81,23 +85,54 @@ def run_name(
 # %% ../nbs/12_sweep.ipynb #5b440d24
 RUNNERS = ('papermill', 'inline')
 
+@contextmanager
+def run_lock(
+    folder,  # the run folder (created if need be); the lock is its file `run.lock`
+    wait: bool = False,  # wait for the lock; False: yield at once, with who holds it
+):
+    "Hold the run folder's lock for the body: yields None when held, else (without `wait`) a description of the process holding it."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if fcntl is None: yield None; return
+    with open(folder/'run.lock', 'a+') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            f.seek(0)
+            yield f.read().strip() or 'another process'
+            return
+        f.seek(0); f.truncate(); f.write(f"process {os.getpid()} on {platform.node()}"); f.flush()
+        try: yield None
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _status(out: Path, status: str, seconds: float = 0.0, error: str = '', note: str = '') -> dict:
+    return dict(run=out.name, status=status, seconds=seconds, error=error, note=note)
+
+
 def run_config(
     config: dict,  # the run's parameters (`EXPERIMENT_DEFAULTS` keys)
     runs_dir,  # the sweep folder; the run goes into `runs_dir/<run_name>`
     runner: str = 'papermill',  # 'papermill' (a kernel per run, the executed notebook kept) or 'inline' (in this process)
     notebook=None,  # the experiment notebook (papermill); None: `experiment_notebook()`
     env: dict | None = None,  # environment variables of the papermill child (its GPU, its threads)
+    wait: bool = False,  # when another process holds the run: wait for it; False: return at once with status 'busy'
 ) -> dict:
-    "Run one configuration into `runs_dir/<run_name>`, unless it already finished; returns its status."
+    "Run one configuration into `runs_dir/<run_name>` unless it finished; its status: done, skipped, busy or failed (with the error, and a note when a run is redone)."
     if runner not in RUNNERS: raise InputError(f"The runner '{runner}' is not one of {', '.join(RUNNERS)}.")
     out = Path(runs_dir)/run_name(config)
-    if (out/'results.csv').exists(): return dict(run=out.name, status='skipped', seconds=0.0, error='')
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    error = _run_inline(config, out) if runner == 'inline' else _run_papermill(config, out, notebook, env)
-    seconds = round(time.perf_counter() - start, 1)
-    if not error and (out/'results.csv').exists(): return dict(run=out.name, status='done', seconds=seconds, error='')
-    return dict(run=out.name, status='failed', seconds=seconds, error=error or 'no results.csv written')
+    if why_unfinished(out) is None: return _status(out, 'skipped')
+    with run_lock(out, wait) as holder:
+        if holder is not None: return _status(out, 'busy', error=f"{holder} is running it")
+        problem = why_unfinished(out)                                        # an owner may have finished it meanwhile
+        if problem is None: return _status(out, 'skipped', note='finished by another process')
+        left = [p.name for p in out.iterdir() if p.name != 'run.lock']
+        note = f"run again: {problem}" if left else ''
+        start = time.perf_counter()
+        error = _run_inline(config, out) if runner == 'inline' else _run_papermill(config, out, notebook, env)
+        seconds = round(time.perf_counter() - start, 1)
+        problem = why_unfinished(out)
+        if not error and problem is None: return _status(out, 'done', seconds, note=note)
+        return _status(out, 'failed', seconds, error or f"the run ended, but {problem}", note)
 
 
 def _run_inline(config: dict, out: Path) -> str:
@@ -118,17 +153,31 @@ def _run_inline(config: dict, out: Path) -> str:
     return ''
 
 
+_CHILDREN = set()        # papermill children in flight: killed when the sweep is interrupted
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith('linux') else None
+
+def _die_with_parent(parent: int):
+    "The preexec function of a child: SIGKILL when the thread that started it ends (Linux PR_SET_PDEATHSIG), even by kill -9."
+    def preexec():
+        _LIBC.prctl(1, signal.SIGKILL)                         # PR_SET_PDEATHSIG = 1
+        if os.getppid() != parent: os._exit(1)                 # the parent died before the line above
+    return preexec if _LIBC is not None else None
+
+
 def _run_papermill(config: dict, out: Path, notebook, env) -> str:
-    "Run `config` through papermill into `out`; '' or the last error line of its output."
+    "Run `config` through papermill into `out`, in a child that dies with this process; '' or the last error line of its output."
     params = {**config, 'out_dir': str(out.resolve()), 'force': True}     # force: only an unfinished run's files are there
     path = os.pathsep.join(filter(None, [os.getcwd(), os.environ.get('PYTHONPATH')]))   # the kernel runs in the run folder:
     env = {**os.environ, 'PYTHONPATH': path, **(env or {})}                            # a user's modules from here
     cmd = [sys.executable, '-m', 'papermill', str(notebook or experiment_notebook()), str(out/'experiment.ipynb'),
            '-y', json.dumps(params), '-k', 'python3', '--cwd', str(out), '--no-progress-bar']
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode == 0: return ''
-    lines = [l for l in done.stderr.splitlines() if l.strip()]
-    return next((l for l in reversed(lines) if 'Error' in l or 'Exception' in l), lines[-1] if lines else 'no output').strip()
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_die_with_parent(os.getpid()))
+    _CHILDREN.add(child)
+    try: _, stderr = child.communicate()
+    finally: _CHILDREN.discard(child)
+    if child.returncode == 0: return ''
+    lines = [l for l in stderr.splitlines() if l.strip()]
+    return next((l for l in reversed(lines) if 'Error' in l or 'Exception' in l), lines[-1] if lines else f'papermill ended with status {child.returncode}').strip()
 
 # %% ../nbs/12_sweep.ipynb #804395c8
 def run_sweep(
@@ -140,7 +189,7 @@ def run_sweep(
     verbose: bool = True,  # print each run's status as it ends
     runner: str = 'papermill',  # 'papermill' or 'inline'
 ) -> pd.DataFrame:
-    "Run every configuration not yet finished, `jobs` at a time (one per GPU with `gpus`); a table of their statuses."
+    "Run every configuration not yet finished, `jobs` at a time (one per GPU with `gpus`), those other processes hold last; a table of their statuses."
     if runner == 'inline' and (jobs > 1 or gpus): raise InputError("Inline runs go one at a time in this process: use runner='papermill' for jobs or gpus.")
     slots = Queue()
     if gpus: envs = [{'CUDA_VISIBLE_DEVICES': str(g)} for g in gpus]
@@ -150,21 +199,38 @@ def run_sweep(
     for e in envs: slots.put(e)
     names = [run_name(c) for c in configs]
     if len(set(names)) < len(names): raise InputError("The sweep lists the same configuration twice.")
-    finished = []
+    statuses, stopping = {}, threading.Event()
 
-    def one(config):
+    def stop():
+        "No new run starts; the papermill children in flight are killed."
+        stopping.set()
+        for child in list(_CHILDREN): child.kill()
+
+    def one(config, wait=False):
+        if stopping.is_set(): return
         env = slots.get()
-        try: status = run_config(config, runs_dir, runner, notebook, env if runner == 'papermill' else None)
+        try: status = run_config(config, runs_dir, runner, notebook, env if runner == 'papermill' else None, wait=wait)
         finally: slots.put(env)
-        finished.append(status)
-        if verbose: print(f"[{len(finished)}/{len(configs)}] {status['status']:7} {status['run']} "
-                          f"({status['seconds']:.0f} s){'  ' + status['error'] if status['error'] else ''}", flush=True)
-        return status
+        statuses[status['run']] = status
+        if verbose:
+            said = '  ' + '; '.join(filter(None, [status['error'], status['note']])) if status['error'] or status['note'] else ''
+            print(f"[{sum(s['status'] != 'busy' for s in statuses.values())}/{len(configs)}] {status['status']:7} {status['run']} "
+                  f"({status['seconds']:.0f} s){said}", flush=True)
 
-    if len(envs) == 1: statuses = [one(c) for c in configs]          # one at a time: in this thread (inline runs need it)
-    else:
-        with ThreadPoolExecutor(len(envs)) as pool: statuses = list(pool.map(one, configs))
-    return pd.DataFrame(statuses)
+    try:
+        if len(envs) == 1:                                         # one at a time: in this thread (inline runs need it)
+            for c in configs: one(c)
+        else:
+            with ThreadPoolExecutor(len(envs)) as pool:
+                try: list(pool.map(one, configs))
+                except BaseException: stop(); pool.shutdown(wait=False, cancel_futures=True); raise
+        for c in [c for c, n in zip(configs, names) if statuses[n]['status'] == 'busy']:
+            if verbose: print(f"waiting for {run_name(c)}, which {statuses[run_name(c)]['error'].removesuffix(' is running it')} is running", flush=True)
+            one(c, wait=True)
+    except BaseException:                                          # Ctrl-C, or an error of the sweep itself
+        stop()
+        raise
+    return pd.DataFrame([statuses[n] for n in names if n in statuses])
 
 # %% ../nbs/12_sweep.ipynb #dfcf27e0
 def collect_results(
@@ -172,10 +238,18 @@ def collect_results(
     out=None,  # also write the table here (.csv or .parquet)
     force: bool = False,  # replace `out` if it exists
 ) -> pd.DataFrame:
-    "One table of the results rows of all finished runs under `runs_dir`; written to `out` (.csv or .parquet) if given."
-    files = sorted(Path(runs_dir).glob('*/results.csv'))
-    if not files: raise InputError(f"No finished runs (*/results.csv) under '{runs_dir}'.")
-    results = pd.concat([pd.read_csv(f).assign(run=f.parent.name) for f in files], ignore_index=True)
+    "One table of the results rows of the finished runs under `runs_dir` (the others in `attrs['unfinished']`, with why); written to `out` if given."
+    folders = sorted(p for p in Path(runs_dir).iterdir() if p.is_dir() and not p.name.startswith('.')) if Path(runs_dir).is_dir() else []
+    rows, unfinished = [], {}
+    for folder in folders:
+        problem = why_unfinished(folder)
+        if problem is None:
+            try: rows.append(pd.read_csv(folder/'results.csv').assign(run=folder.name))
+            except (ValueError, UnicodeDecodeError, OSError) as e: problem = f"results.csv cannot be read ({type(e).__name__})"
+        if problem is not None: unfinished[folder.name] = problem
+    if not rows: raise InputError(f"No finished runs under '{runs_dir}'" + (f" ({len(unfinished)} unfinished run folders)." if unfinished else "."))
+    results = pd.concat(rows, ignore_index=True)
+    results.attrs['unfinished'] = unfinished
     if out is not None:
         out = Path(out)
         if out.suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{out}' must end in .csv or .parquet.")

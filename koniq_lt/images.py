@@ -4,76 +4,137 @@
 
 # %% ../nbs/02_images.ipynb #d43b0835
 from __future__ import annotations
-import hashlib, os, tempfile
+import errno, hashlib, io, math, os, re, shutil, tempfile, threading, time, warnings
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .core import InputError, data_dir
+from .core import InputError, data_dir, write_atomic, _remove_stale_temporaries
 try: from fastprogress.fastprogress import progress_bar
 except ImportError: progress_bar = None   # fastprogress comes with the training extras; without it, no bar
 
 # %% auto #0
-__all__ = ['load_rgb', 'check_images', 'decode_resized', 'cache_key', 'image_cache']
+__all__ = ['MAX_PIXELS', 'pixel_limit', 'load_rgb', 'check_images', 'decode_resized', 'cache_key', 'CacheNote', 'image_cache']
 
 # %% ../nbs/02_images.ipynb #c648cd6e
+_EIGHT_BIT_RULES = {'F': ((1, 255), (255, 1)), 'I': ((255, 1), (65535, 1 / 257))}   # mode: (top of the values, factor) tried in turn
+
+def _grey_to_8bit(img: Image.Image) -> Image.Image:
+    "One-channel 16-bit, 32-bit integer or float `img` as 8-bit grey by the first rule its values fit; ValueError naming their range if none."
+    a = np.asarray(img).astype(np.float64)
+    rules, finite = _EIGHT_BIT_RULES.get(img.mode, ((65535, 1 / 257),)), np.isfinite(a)   # I;16, I;16B, ...: 16-bit
+    low, high = (a[finite].min(), a[finite].max()) if finite.any() else (np.nan, np.nan)
+    for top, factor in rules:
+        if finite.all() and 0 <= low and high <= top: return Image.fromarray(np.clip((a * factor).round(), 0, 255).astype(np.uint8))
+    values = f"pixel values from {low:g} to {high:g}" if finite.any() else "no finite pixel values"
+    odd = f" and {int((~finite).sum()):,} NaN or infinite" if not finite.all() else ''
+    raise ValueError(f"{values}{odd}, not within {' or '.join(f'0-{top}' for top, _ in rules)}")
+
+
 def _to_rgb(img: Image.Image) -> Image.Image:
-    "`img` as 8-bit RGB: 16-bit grey scaled down, alpha composited on white, palette, CMYK and the rest converted."
-    if img.mode.startswith('I'):
-        a = np.asarray(img).astype(np.float64)
-        if img.mode != 'I' or a.max() > 255: a = a / 257     # 16-bit grey (PIL reads some as mode 'I')
-        img = Image.fromarray(np.clip(a.round(), 0, 255).astype(np.uint8))
+    "`img` as 8-bit RGB: 16-bit, 32-bit and float grey scaled by `_grey_to_8bit`, alpha composited on white, palette, CMYK and the rest converted."
+    if img.mode.startswith('I') or img.mode == 'F': img = _grey_to_8bit(img)
     if img.mode == 'P' and 'transparency' in img.info or img.mode in ('LA', 'La', 'PA', 'RGBa'): img = img.convert('RGBA')
     if img.mode == 'RGBA': return Image.alpha_composite(Image.new('RGBA', img.size, (255, 255, 255, 255)), img).convert('RGB')
     return img if img.mode == 'RGB' else img.convert('RGB')
 
 # %% ../nbs/02_images.ipynb #e8065b5e
+MAX_PIXELS = 100_000_000   # koniq_lt's size limit (10000 x 10000); the environment variable KONIQ_LT_MAX_PIXELS overrides it
+
+def pixel_limit(
+    max_pixels: int | None = None,  # the limit in pixels (width × height); None: KONIQ_LT_MAX_PIXELS if set, else MAX_PIXELS
+) -> int:
+    "The largest image, in pixels, koniq_lt decodes: `max_pixels`, else the environment variable KONIQ_LT_MAX_PIXELS, else `MAX_PIXELS`."
+    if max_pixels is None:
+        text = os.environ.get('KONIQ_LT_MAX_PIXELS', '').strip()
+        if not text: return MAX_PIXELS
+        try: max_pixels = int(float(text)) if float(text).is_integer() else None
+        except ValueError: max_pixels = None
+        if not max_pixels or max_pixels < 1:
+            raise InputError(f"KONIQ_LT_MAX_PIXELS is '{text}', not a positive whole number of pixels; set it to e.g. 200000000 or unset it.")
+        return max_pixels
+    if isinstance(max_pixels, bool) or not float(max_pixels).is_integer() or max_pixels < 1:
+        raise InputError(f"max_pixels must be a positive whole number of pixels, not {max_pixels}.")
+    return int(max_pixels)
+
+
+def _megapixels(pixels: int) -> str:
+    "'400 megapixels', '0.0004 megapixels'."
+    return f"{pixels / 1e6:,.6g} megapixels"
+
+
+_pil_check = {'lock': threading.Lock(), 'users': 0, 'saved': None}   # koniq_lt calls opening images, PIL's limit they replaced
+
+@contextmanager
+def _without_pil_size_check():
+    "PIL's own decompression-bomb check (`Image.MAX_IMAGE_PIXELS`) off while koniq_lt opens an image; restored when no koniq_lt call is opening one."
+    with _pil_check['lock']:
+        if _pil_check['users'] == 0: _pil_check['saved'], Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        _pil_check['users'] += 1
+    try: yield
+    finally:
+        with _pil_check['lock']:
+            _pil_check['users'] -= 1
+            if _pil_check['users'] == 0: Image.MAX_IMAGE_PIXELS = _pil_check['saved']
+
+# %% ../nbs/02_images.ipynb #b0b3a809
 class _BadImage(Exception):
-    "Why an image cannot be used: a short `reason` ('missing', 'corrupt or truncated', ...) and a `detail`."
-    def __init__(self, reason: str, detail: str = ''):
+    "Why an image cannot be used: a short `reason` ('missing', 'corrupt or truncated', ...), a `detail`, and `brief`, the reason as `check_images` lists it."
+    def __init__(self, reason: str, detail: str = '', brief: str | None = None):
         super().__init__(reason, detail)
-        self.reason, self.detail = reason, detail
+        self.reason, self.detail, self.brief = reason, detail, brief or reason
 
 _PHRASES = {'missing': 'does not exist', 'not a file': 'is not a file', 'unreadable': 'cannot be read',
             'not an image': 'is not an image file PIL can read', 'corrupt or truncated': 'is corrupt or truncated',
-            'too large': 'is too large to decode safely', 'unconvertible': 'has a colour mode that cannot be converted to RGB'}
+            'unconvertible': 'has a colour mode that cannot be converted to RGB'}
 
 def _detail(e: Exception) -> str:
     "The first line of an exception's message, or its type."
     return (str(e).strip().splitlines() or [type(e).__name__])[0].rstrip('.')
 
-def _open(path, decode: bool = True, draft=None) -> Image.Image | None:
-    "The image at `path` as RGB (`decode`, JPEGs at reduced scale with `draft`), or None after the cheap check; raises `_BadImage` if it cannot be used."
+def _check_size(img: Image.Image, limit: int) -> None:
+    "Raise `_BadImage('too large')` if `img`'s header size is above `limit` pixels."
+    (w, h), pixels = img.size, img.size[0] * img.size[1]
+    if pixels > limit:
+        raise _BadImage('too large', f"{w}x{h} ({_megapixels(pixels)}), above koniq_lt's limit of {_megapixels(limit)}", f"too large, {w}x{h}")
+
+def _open(path, decode: bool = True, draft=None, limit: int = MAX_PIXELS) -> Image.Image | None:
+    "The image at `path` as RGB (`decode`, JPEGs at reduced scale with `draft`), or None after the cheap check; raises `_BadImage` if it cannot be used or is above `limit` pixels."
     path = Path(path)
     if not path.exists(): raise _BadImage('missing')
     if not path.is_file(): raise _BadImage('not a file')
-    try: img = Image.open(path)
-    except Image.UnidentifiedImageError: raise _BadImage('not an image', 'unknown format') from None
-    except PermissionError as e: raise _BadImage('unreadable', _detail(e)) from None
-    except Exception as e: raise _BadImage('corrupt or truncated', _detail(e)) from None   # e.g. a header cut short
-    try:
-        with img:
-            if not decode: img.verify()
-            else:
-                if draft is not None and img.format == 'JPEG': img.draft('RGB', tuple(draft))
-                img.load()
-                try: return _to_rgb(img)
-                except ValueError as e: raise _BadImage('unconvertible', f"mode {img.mode}: {_detail(e)}") from None
-        if img.format == 'JPEG':
-            with Image.open(path) as jpg: jpg.draft(jpg.mode, (1, 1)); jpg.load()
-    except _BadImage: raise
-    except Image.DecompressionBombError as e: raise _BadImage('too large', _detail(e)) from None
-    except Exception as e: raise _BadImage('corrupt or truncated', _detail(e)) from None   # PIL raises many types on bad data
+    with _without_pil_size_check():
+        try: img = Image.open(path)
+        except Image.UnidentifiedImageError: raise _BadImage('not an image', 'unknown format') from None
+        except PermissionError as e: raise _BadImage('unreadable', _detail(e)) from None
+        except Exception as e: raise _BadImage('corrupt or truncated', _detail(e)) from None   # e.g. a header cut short
+        try:
+            with img:
+                _check_size(img, limit)
+                if not decode: img.verify()
+                else:
+                    if draft is not None and img.format == 'JPEG': img.draft('RGB', tuple(draft))
+                    img.load()
+                    try: return _to_rgb(img)
+                    except ValueError as e: raise _BadImage('unconvertible', f"mode {img.mode}: {_detail(e)}") from None
+            if img.format == 'JPEG':
+                with Image.open(path) as jpg: jpg.draft(jpg.mode, (1, 1)); jpg.load()
+        except _BadImage: raise
+        except Exception as e: raise _BadImage('corrupt or truncated', _detail(e)) from None   # PIL raises many types on bad data
 
 # %% ../nbs/02_images.ipynb #74b8b267
 def load_rgb(
     path,  # an image file
     draft=None,  # (W, H): decode a JPEG at the smallest 1/2, 1/4 or 1/8 scale at least this large (PIL draft); None: full size
+    max_pixels: int | None = None,  # refuse images larger than this (width × height); None: `pixel_limit()` (KONIQ_LT_MAX_PIXELS or 100 megapixels)
 ) -> Image.Image:
     "The image at `path` fully decoded as 8-bit RGB (grey, palette, CMYK, alpha converted); `InputError` if it cannot be used."
-    try: return _open(path, decode=True, draft=draft)
+    try: return _open(path, decode=True, draft=draft, limit=pixel_limit(max_pixels))
     except _BadImage as e:
+        if e.reason == 'too large':
+            raise InputError(f"Image '{path}' is {e.detail}; raise it with KONIQ_LT_MAX_PIXELS (or max_pixels=) if you mean it.") from None
         why = f"{_PHRASES[e.reason]}" + (f" ({e.detail})" if e.detail else '')
         raise InputError(f"Image '{path}' {why}; re-download it or remove it from the MOS table.") from None
 
@@ -81,20 +142,23 @@ def load_rgb(
 def check_images(
     table: pd.DataFrame,  # a MOS table with each image's `path` (`read_iqa_folder`); `image_name` names them in the message
     decode: bool = False,  # fully decode every image, as training will; False: the cheap check (header, `verify()`, JPEGs at 1/8 scale)
+    max_pixels: int | None = None,  # refuse images larger than this (width × height); None: `pixel_limit()` (KONIQ_LT_MAX_PIXELS or 100 megapixels)
 ) -> None:
     "Check that every image in `table.path` exists and opens (`decode`: fully decodes); one `InputError` listing the problems."
     source = table.attrs.get('source', 'the MOS table')
     if 'path' not in table.columns: raise InputError(f"MOS table '{source}' has no column 'path'; read the dataset with read_iqa_folder.")
+    limit = pixel_limit(max_pixels)
     def problem(path):
-        try: _open(path, decode)
-        except _BadImage as e: return e.reason
+        try: _open(path, decode, limit=limit)
+        except _BadImage as e: return e.brief
     with ThreadPoolExecutor(min(32, 4*(os.cpu_count() or 1))) as ex: problems = list(ex.map(problem, table.path))
     names = table.image_name if 'image_name' in table.columns else table.path.map(lambda p: Path(p).name)
     bad = [f"{n}: {p}" for n, p in zip(names, problems) if p]
     if bad:
         shown = '; '.join(bad[:5]) + (f"; and {len(bad) - 5:,} more" if len(bad) > 5 else '')
-        raise InputError(f"{len(bad):,} of {len(table):,} images listed in '{source}' cannot be used ({shown}); "
-                         "fix or remove them before training.")
+        large = any(p.startswith('too large') for p in problems if p)
+        raise InputError(f"{len(bad):,} of {len(table):,} images listed in '{source}' cannot be used ({shown}); fix or remove them before training"
+                         + (f", or raise KONIQ_LT_MAX_PIXELS (or max_pixels=) above {_megapixels(limit)} for the large ones." if large else "."))
 
 # %% ../nbs/02_images.ipynb #d95096f7
 def decode_resized(
@@ -107,19 +171,115 @@ def decode_resized(
     if img.size != (w, h): img = img.resize((w, h), Image.BILINEAR, reducing_gap=3.0)
     return np.asarray(img, dtype=np.uint8)
 
+# %% ../nbs/02_images.ipynb #e5c1a6b4
+def _cache_keys(paths, size) -> tuple:
+    "Hashes of the image paths and the resolution, of each file's size, mtime, ctime and inode, and the key the cache had before ctime counted."
+    images, legacy, state = hashlib.sha1(repr(tuple(size)).encode()), hashlib.sha1(repr(tuple(size)).encode()), hashlib.sha1()
+    for p in map(str, paths):
+        st = os.stat(p)
+        images.update(f"{p}\n".encode())
+        state.update(f"{st.st_size}|{st.st_mtime_ns}|{st.st_ctime_ns}|{st.st_ino}\n".encode())
+        legacy.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return images.hexdigest()[:16], state.hexdigest()[:16], legacy.hexdigest()[:16]
+
 
 def cache_key(
     paths,  # the image files, in order
     size,  # (H, W) in pixels of the cached images
 ) -> str:
-    "Hash of the image files (path, size, mtime) and the resolution."
-    h = hashlib.sha1(repr(tuple(size)).encode())
-    for p in paths:
-        st = os.stat(p)
-        h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    return h.hexdigest()[:16]
+    "'<images>-<state>': a hash of the image paths and the resolution, and a hash of each file's size, mtime, ctime and inode."
+    return '-'.join(_cache_keys(paths, size)[:2])
+
+# %% ../nbs/02_images.ipynb #b8f4d9e7
+class CacheNote(UserWarning):
+    "A note from koniq_lt's image cache: a damaged cache file rebuilt, a superseded one removed."
 
 
+def _header_bytes(shape: tuple) -> bytes:
+    "The .npy header of a C-ordered uint8 array of `shape`."
+    f = io.BytesIO()
+    np.lib.format.write_array_header_1_0(f, {'descr': '|u1', 'fortran_order': False, 'shape': tuple(shape)})
+    return f.getvalue()
+
+
+def _cache_problem(path: Path, shape: tuple) -> str | None:
+    "Why the .npy file `path` is not a whole uint8 array of `shape`, or None if its header and size are right."
+    try:
+        with open(path, 'rb') as f:
+            version = np.lib.format.read_magic(f)
+            read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            found, fortran, dtype = read(f)
+            offset = f.tell()
+    except (OSError, ValueError, SyntaxError) as e: return f"its header cannot be read: {_detail(e)}"
+    if tuple(found) != tuple(shape) or dtype != np.uint8 or fortran:
+        return f"it holds a {'x'.join(map(str, found))} {dtype} array, not {'x'.join(map(str, shape))} uint8"
+    size, expected = path.stat().st_size, offset + math.prod(shape)
+    return f"it has {size:,} bytes, not {expected:,}" if size != expected else None
+
+# %% ../nbs/02_images.ipynb #d0b6f1a9
+def _size(n: int) -> str:
+    "'2,457,728 bytes (2.5 MB)'."
+    return f"{n:,} bytes" + (f" ({n / 1e9:.1f} GB)" if n >= 1e9 else f" ({n / 1e6:.1f} MB)" if n >= 1e6 else '')
+
+
+def _reserve(f, offset: int, nbytes: int) -> None:
+    "Allocate `nbytes` of disk from `offset` of the open file `f` (posix_fallocate, else zeros written): a full disk is an OSError now, not a SIGBUS later."
+    f.flush()
+    if hasattr(os, 'posix_fallocate') and nbytes:
+        try: os.posix_fallocate(f.fileno(), offset, nbytes); return
+        except OSError as e:
+            if e.errno not in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL): raise   # the file system cannot: write zeros
+    zeros = bytes(1 << 24)
+    f.seek(offset)
+    for start in range(0, nbytes, len(zeros)): f.write(zeros[:nbytes - start])
+    f.flush()
+
+
+def _fill_cache(tmp, paths: list, size: tuple, workers: int | None, progress: bool) -> None:
+    "Write `paths` decoded at `size` as one uint8 (N, H, W, 3) .npy file `tmp`, its disk space reserved before it is memory-mapped."
+    shape, header = (len(paths), *size, 3), _header_bytes((len(paths), *size, 3))
+    with open(tmp, 'wb') as f: f.write(header); _reserve(f, len(header), math.prod(shape))
+    if not paths: return
+    arr, errors = np.memmap(tmp, dtype=np.uint8, mode='r+', offset=len(header), shape=shape), []
+    def fill(i):
+        try: arr[i] = decode_resized(paths[i], size)
+        except InputError as e: errors.append(str(e))
+    with ThreadPoolExecutor(workers or os.cpu_count()) as pool:
+        jobs = pool.map(fill, range(len(paths)))
+        for _ in (progress_bar(jobs, total=len(paths)) if progress and progress_bar else jobs): pass
+    if errors: raise InputError(f"{len(errors)} of {len(paths):,} images cannot be decoded (first: {errors[0]}); fix or remove them before training.")
+    arr.flush(); del arr
+
+# %% ../nbs/02_images.ipynb #f2d8b3c1
+_TEMPORARY = re.compile(r'\.(.+\.npy)\.\d+\.[0-9a-f]{8}\.tmp')   # write_atomic's: .<target>.<pid>.<8 hex>.tmp
+
+def _remove_leftovers(folder: Path, images: str, keep: Path, legacy: str) -> None:
+    "Remove from cache `folder` the temporaries of processes no longer running, old-style `tmp*.npy.tmp` untouched for an hour, and other caches of `images`."
+    for name in {m[1] for m in map(_TEMPORARY.fullmatch, os.listdir(folder)) if m}: _remove_stale_temporaries(folder, name)
+    for tmp in folder.glob('tmp*.npy.tmp'):                  # named by tempfile.mkstemp in koniq_lt before write_atomic
+        if time.time() - tmp.stat().st_mtime > 3600: tmp.unlink(missing_ok=True)
+    shape = keep.name.split('_')[-1]
+    for old in [*folder.glob(f'{images}-*.npy'), folder/f'{legacy}_{shape}']:
+        if old != keep and old.exists():
+            old.unlink(missing_ok=True)
+            warnings.warn(f"Removed the image cache '{old}', superseded: the same images, cached before they changed.", CacheNote, stacklevel=3)
+
+
+def _build_cache(target: Path, paths: list, size: tuple, workers: int | None, progress: bool) -> None:
+    "Build the cache file `target` of `paths` at `size` after checking its folder's free space; a full disk is one `InputError`."
+    pixel_limit()                                                       # a bad KONIQ_LT_MAX_PIXELS: its sentence, not one per image
+    shape, folder = (len(paths), *size, 3), target.parent
+    needed, free = len(_header_bytes(shape)) + math.prod(shape), shutil.disk_usage(folder).free
+    room = "free disk space there, or pass cache_dir= a folder with room"
+    if free < needed:
+        raise InputError(f"The image cache of {len(paths):,} images at {size[0]}x{size[1]} needs {_size(needed)}, but its folder '{folder}' has {_size(free)} free; {room}.")
+    try: write_atomic(target, lambda tmp: _fill_cache(tmp, paths, size, workers, progress), force=True)
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT): raise
+        raise InputError(f"The disk of the image cache folder '{folder}' filled up while the cache of {len(paths):,} images "
+                         f"({_size(needed)}) was written ({e.strerror}); {room}.") from None
+
+# %% ../nbs/02_images.ipynb #94ca042e
 def image_cache(
     paths,  # the image files, one row of the array each, in order
     size: tuple[int, int],  # (H, W) in pixels every image is resized to
@@ -127,27 +287,23 @@ def image_cache(
     workers: int | None = None,  # decoding threads; None: one per CPU core
     progress: bool = True,  # show a progress bar (fastprogress) while the cache is built
 ) -> np.ndarray:
-    "All `paths` decoded at `size` = (H, W) into a memory-mapped uint8 (N, H, W, 3) array, built once and reused."
-    paths = [str(p) for p in paths]
+    """All `paths` decoded at `size` = (H, W) into a memory-mapped uint8 (N, H, W, 3) array, built once and reused. A damaged cache
+    file is rebuilt, and a build removes caches of the same images made before they changed (each with a `CacheNote`), temporaries
+    of builds whose process no longer runs, and `tmp*.npy.tmp` files of older koniq_lt versions not modified for an hour."""
+    paths, size = [str(p) for p in paths], tuple(int(s) for s in size)
     missing = [p for p in paths if not os.path.exists(p)]
     if missing: raise InputError(f"{len(missing)} of {len(paths):,} images do not exist (first: {', '.join(missing[:3])}); fix the image folder or remove them from the MOS table.")
     cache_dir = Path(cache_dir or data_dir()/'cache'/'images')
-    target = cache_dir/f"{cache_key(paths, size)}_{len(paths)}x{size[0]}x{size[1]}.npy"
-    if target.exists(): return np.load(target, mmap_mode='r')
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache_dir, suffix='.npy.tmp'); os.close(fd)
+    images, state, legacy = _cache_keys(paths, size)
+    target = cache_dir/f"{images}-{state}_{len(paths)}x{size[0]}x{size[1]}.npy"
+    if target.exists():
+        problem = _cache_problem(target, (len(paths), *size, 3))
+        if problem is None: return np.load(target, mmap_mode='r')
+        warnings.warn(f"The image cache '{target}' is damaged ({problem}); rebuilding it.", CacheNote, stacklevel=2)
     try:
-        arr = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.uint8, shape=(len(paths), *size, 3))
-        errors = []
-        def fill(i):
-            try: arr[i] = decode_resized(paths[i], size)
-            except InputError as e: errors.append(str(e))
-        with ThreadPoolExecutor(workers or os.cpu_count()) as pool:
-            jobs = pool.map(fill, range(len(paths)))
-            for _ in (progress_bar(jobs, total=len(paths)) if progress else jobs): pass
-        if errors: raise InputError(f"{len(errors)} of {len(paths):,} images cannot be decoded (first: {errors[0]}); fix or remove them before training.")
-        arr.flush(); del arr
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        target.unlink(missing_ok=True)                                    # a damaged one: its room is needed
+        _remove_leftovers(cache_dir, images, target, legacy)
+    except OSError as e: raise InputError(f"The image cache folder '{cache_dir}' cannot be written ({e.strerror}); pass cache_dir= a writable folder.") from None
+    _build_cache(target, paths, size, workers, progress)
     return np.load(target, mmap_mode='r')

@@ -1,5 +1,6 @@
 """Bad images and dataset folders, and the demo dataset: each problem is refused with one clear sentence naming the file and
 the fix, other image modes are converted (not refused), and demo builds are deterministic, reused and never left half-written."""
+import struct, warnings, zlib
 import numpy as np
 import pandas as pd
 import pytest
@@ -88,6 +89,10 @@ CONVERTED = {   # name: (image to save, the RGB value its first pixel must have)
     'palette_alpha.png': (Image.new('P', (8, 6), 0), (255, 255, 255)),                # palette with a transparent entry
     'la.png':       (Image.new('LA', (8, 6), (0, 0)), (255, 255, 255)),
     'webp.webp':    (Image.new('RGB', (8, 6), (10, 200, 30)), (10, 200, 30)),
+    'float01.tif':  (Image.fromarray(np.full((6, 8), 0.302, np.float32)), (77, 77, 77)),            # float within [0, 1]: x 255
+    'float255.tif': (Image.fromarray(np.full((6, 8), 77, np.float32)), (77, 77, 77)),               # float within [0, 255]: as is
+    'int32.tif':    (Image.fromarray(np.full((6, 8), 257 * 77, np.int32)), (77, 77, 77)),           # 32-bit above 255: 16-bit
+    'grey16be.tif': (Image.frombytes('I;16B', (8, 6), np.full((6, 8), 257 * 77, '>u2').tobytes()), (77, 77, 77)),
 }
 
 
@@ -101,6 +106,75 @@ def test_other_modes_are_converted_not_refused(name, dataset):
     rgb = load_rgb(table.path.iloc[-1])
     assert rgb.mode == 'RGB' and rgb.size == (8, 6)
     assert np.abs(np.subtract(rgb.getpixel((0, 0)), pixel)).max() <= 3, rgb.getpixel((0, 0))
+
+
+UNCONVERTIBLE = {   # name: (the one-channel pixels of a TIFF, the detail its sentence gives)
+    'negative.tif': (np.array([[-3, 2.5]], np.float32), "mode F: pixel values from -3 to 2.5, not within 0-1 or 0-255"),
+    'above255.tif': (np.array([[0, 300]], np.float32), "mode F: pixel values from 0 to 300, not within 0-1 or 0-255"),
+    'nan.tif':      (np.array([[0.5, np.nan]], np.float32), "mode F: pixel values from 0.5 to 0.5 and 1 NaN or infinite, not within 0-1 or 0-255"),
+    'int32.tif':    (np.array([[0, 70000]], np.int32), "mode I: pixel values from 0 to 70000, not within 0-255 or 0-65535"),
+}
+
+
+@pytest.mark.parametrize('name', UNCONVERTIBLE)
+def test_wide_images_outside_every_rule_are_refused(name, dataset):
+    pixels, detail = UNCONVERTIBLE[name]
+    table = dataset(**{name: lambda p: Image.fromarray(pixels).save(p)})
+    path = table.path.iloc[-1]
+    with pytest.raises(InputError) as e: load_rgb(path)
+    assert one_sentence(e) == f"Image '{path}' has a colour mode that cannot be converted to RGB ({detail}); re-download it or remove it from the MOS table."
+    with pytest.raises(InputError) as e: check_images(table, decode=True)
+    assert f"({name}: unconvertible); fix or remove them before training." in one_sentence(e)
+
+
+def png_header(path, width, height):
+    "A PNG of `width` x `height` grey pixels without pixel data: all `Image.open` reads (a 20000 x 20000 image in 57 bytes)."
+    chunk = lambda kind, data: struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data))
+    path.write_bytes(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, 0, 0, 0, 0)) + chunk(b'IEND', b''))
+
+
+def test_giant_image_is_one_sentence_without_pil_warning(dataset):
+    table = dataset(**{'giant.png': lambda p: png_header(p, 20000, 20000), 'tenk.png': lambda p: png_header(p, 10000, 10000)})
+    giant, tenk = table.path.iloc[1], table.path.iloc[2]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter('always')
+        with pytest.raises(InputError) as e: load_rgb(giant)
+        assert one_sentence(e) == (f"Image '{giant}' is 20000x20000 (400 megapixels), above koniq_lt's limit of 100 megapixels; "
+                                   "raise it with KONIQ_LT_MAX_PIXELS (or max_pixels=) if you mean it.")
+        with pytest.raises(InputError) as e: load_rgb(tenk)                      # 100 megapixels: within the limit, decoded
+        assert "is corrupt or truncated" in one_sentence(e)                     # (it has no pixel data)
+        for decode in (False, True):
+            with pytest.raises(InputError) as e: check_images(table, decode=decode)
+            assert one_sentence(e) == (f"2 of 3 images listed in '{table.attrs['source']}' cannot be used (giant.png: too large, 20000x20000; "
+                                       "tenk.png: corrupt or truncated); fix or remove them before training, or raise KONIQ_LT_MAX_PIXELS "
+                                       "(or max_pixels=) above 100 megapixels for the large ones.")
+    assert [str(w.message) for w in seen if issubclass(w.category, Image.DecompressionBombWarning)] == []
+
+
+def test_pixel_limit_from_environment_and_parameter(dataset, monkeypatch):
+    table = dataset()
+    good = table.path.iloc[0]                                                    # 64 x 48: 3,072 pixels
+    monkeypatch.setenv('KONIQ_LT_MAX_PIXELS', '3000')
+    with pytest.raises(InputError) as e: load_rgb(good)
+    assert one_sentence(e) == (f"Image '{good}' is 64x48 (0.003072 megapixels), above koniq_lt's limit of 0.003 megapixels; "
+                               "raise it with KONIQ_LT_MAX_PIXELS (or max_pixels=) if you mean it.")
+    with pytest.raises(InputError) as e: check_images(table)
+    assert "(good.jpg: too large, 64x48)" in one_sentence(e) and "above 0.003 megapixels for the large ones." in one_sentence(e)
+    assert load_rgb(good, max_pixels=3072).size == (64, 48)                      # the parameter wins
+    check_images(table, max_pixels=3072)
+    monkeypatch.setenv('KONIQ_LT_MAX_PIXELS', 'lots')
+    with pytest.raises(InputError) as e: load_rgb(good)
+    assert one_sentence(e) == "KONIQ_LT_MAX_PIXELS is 'lots', not a positive whole number of pixels; set it to e.g. 200000000 or unset it."
+
+
+def test_pil_limit_neither_warns_nor_fails_first(dataset, monkeypatch):
+    table = dataset()
+    monkeypatch.setattr(Image, 'MAX_IMAGE_PIXELS', 1000)                        # PIL: a warning above 1,000 pixels, an error above 2,000
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', Image.DecompressionBombWarning)
+        assert load_rgb(table.path.iloc[0]).size == (64, 48)
+        check_images(table, decode=True)
+    assert Image.MAX_IMAGE_PIXELS == 1000                                        # PIL's limit restored
 
 
 def test_folder_problems(tmp_path):

@@ -40,10 +40,10 @@ def prediction_rows(
     if pred.empty: raise InputError("The prediction table has no rows.")
     pred = pred.reset_index(drop=True).assign(**{c: pd.to_numeric(pred[c], errors='coerce').to_numpy(float) for c in ('MOS', 'prediction')})
     for col in ('MOS', 'prediction'):
-        bad = pred[col].isna()
-        if bad.any():
-            first = f"image '{pred.image_name[bad].iloc[0]}'" if 'image_name' in pred.columns else f"row {int(np.argmax(bad))}"
-            raise InputError(f"The prediction table's column '{col}' is NaN or not a number in {int(bad.sum())} of the {len(pred)} rows analysed (first: {first}).")
+        for what, bad in (('NaN or not a number', pred[col].isna()), ('infinite', np.isinf(pred[col]))):
+            if bad.any():
+                first = f"image '{pred.image_name[bad].iloc[0]}'" if 'image_name' in pred.columns else f"row {int(np.argmax(bad))}"
+                raise InputError(f"The prediction table's column '{col}' is {what} in {int(bad.sum())} of the {len(pred)} rows analysed (first: {first}).")
     if 'image_name' in pred.columns and pred.image_name.duplicated().any():
         twice = pred.image_name[pred.image_name.duplicated()].iloc[0]
         raise InputError(f"The prediction table's column 'image_name' lists '{twice}' {int((pred.image_name == twice).sum())} times among the rows analysed; "

@@ -42,10 +42,10 @@ __all__ = ['IQA_METRICS', 'LOSSES', 'OPTIMISERS', 'iqa_fastai_metrics', 'body_he
 IQA_METRICS = ('plcc', 'srcc', 'krcc', 'rmse')
 
 def _iqa_metric(preds, targs, name: str, target_scale: float) -> float:
-    "Metric `name` of column 0 of `preds` against column 0 of `targs`, both in MOS points."
+    "Metric `name` of column 0 of `preds` against column 0 of `targs`, both in MOS points (NaN, unwarned, for a model that predicts one score)."
     p, t = np.asarray(preds, dtype=float), np.asarray(targs, dtype=float)
     p, t = (p[:, 0] if p.ndim == 2 else p), (t[:, 0] if t.ndim == 2 else t)
-    return float(iqa_metrics(t * target_scale, p * target_scale)[name])
+    return float(iqa_metrics(t * target_scale, p * target_scale, warn=False)[name])   # the run's test metrics warn, once
 
 
 def iqa_fastai_metrics(

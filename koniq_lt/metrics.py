@@ -4,24 +4,45 @@
 
 # %% ../nbs/05_metrics.ipynb #314a327f
 from __future__ import annotations
+import warnings
 import numpy as np
 import pandas as pd
 from scipy import stats
 from .core import InputError
 
 # %% auto #0
-__all__ = ['iqa_metrics']
+__all__ = ['ConstantScoresWarning', 'iqa_metrics']
 
 # %% ../nbs/05_metrics.ipynb #abe6327c
+class ConstantScoresWarning(UserWarning):
+    "The predictions or the subjective scores are all equal (or fewer than 2), so their correlations are undefined (NaN)."
+
+
+def _refuse_non_finite(values: np.ndarray, what: str) -> None:
+    "An `InputError` if `values` (the `what`) hold NaN or infinite values, naming how many."
+    for name, bad in (('NaN', np.isnan(values)), ('infinite', np.isinf(values))):
+        if bad.any(): raise InputError(f"{int(bad.sum())} of the {len(values)} {what} are {name}.")
+
+
+def _why_no_correlation(mos: np.ndarray, pred: np.ndarray) -> str | None:
+    "Why PLCC, SRCC and KRCC of `pred` against `mos` are undefined, or None when they are defined."
+    n = len(mos)
+    if n < 2: return f"There {'is only 1 score' if n == 1 else 'are no scores'}, so PLCC, SRCC and KRCC are undefined (NaN)."
+    if np.ptp(pred) == 0: return f"All {n} predictions equal {pred[0]:g}, so PLCC, SRCC and KRCC are undefined (NaN)."
+    if np.ptp(mos) == 0: return f"All {n} subjective scores (MOS) equal {mos[0]:g}, so PLCC, SRCC and KRCC are undefined (NaN)."
+
+
 def iqa_metrics(
-    mos,  # subjective scores, e.g. MOS on 0-100 (RMSE is in their units)
-    pred,  # predictions on the same scale, one per score (NaN is an `InputError`)
+    mos,  # subjective scores, e.g. MOS on 0-100 (RMSE is in their units; NaN or infinite is an `InputError`)
+    pred,  # predictions on the same scale, one per score (NaN or infinite is an `InputError`)
+    warn: bool = True,  # warn (`ConstantScoresWarning`) when the correlations are undefined: constant predictions or MOS, or fewer than 2
 ) -> pd.Series:
     "PLCC, SRCC, KRCC and RMSE (in the units of `mos`) of predictions `pred` against subjective scores `mos`."
     mos, pred = np.asarray(mos, dtype=float).ravel(), np.asarray(pred, dtype=float).ravel()
     if mos.shape != pred.shape: raise InputError(f"There are {len(pred)} predictions for {len(mos)} scores.")
-    if np.isnan(pred).any(): raise InputError(f"{int(np.isnan(pred).sum())} of the {len(pred)} predictions are NaN.")
-    n, varied = len(mos), len(mos) > 1 and np.ptp(mos) > 0 and np.ptp(pred) > 0
-    corr = lambda f: f(mos, pred).statistic if varied else np.nan
+    _refuse_non_finite(pred, 'predictions'); _refuse_non_finite(mos, 'subjective scores (MOS)')
+    undefined = _why_no_correlation(mos, pred)
+    if undefined and warn: warnings.warn(undefined, ConstantScoresWarning, stacklevel=2)
+    corr = lambda f: np.nan if undefined else f(mos, pred).statistic
     return pd.Series({'plcc': corr(stats.pearsonr), 'srcc': corr(stats.spearmanr), 'krcc': corr(stats.kendalltau),
-                      'rmse': float(np.sqrt(np.mean((pred - mos) ** 2))) if n else np.nan, 'n': n})
+                      'rmse': float(np.sqrt(np.mean((pred - mos) ** 2))) if len(mos) else np.nan, 'n': len(mos)})

@@ -1,7 +1,7 @@
 """Score-bin error analysis (koniq_lt.analysis) beyond 06_analysis's own tests: the MAE interval's level and confidence,
 balanced and per-region metrics in edge cases, Gap's sign, split columns, bad prediction tables through every entry point,
 figure files, the worst predictions and their images."""
-import re
+import re, warnings
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +10,7 @@ from conftest import one_sentence
 from koniq_lt.analysis import (bin_errors, gap, plot_bin_errors, plot_scatter, save_figure, show_worst, shot_regions, summary_metrics,
                                worst_predictions)
 from koniq_lt.core import InputError
+from koniq_lt.metrics import ConstantScoresWarning, iqa_metrics
 
 # Four bins over 0-100: [0, 25) [25, 50) [50, 75) [75, 100].
 # errors (prediction - MOS): bin 0: +10, -6, +2 · bin 1: none · bin 2: -8 · bin 3: -10, -4
@@ -91,6 +92,8 @@ def test_only_test_rows_of_a_split_column_are_analysed():
     (PRED.assign(prediction=[20, np.nan, 17, 52, np.nan, 86]), "column 'prediction' is NaN or not a number in 2 of the 6 rows analysed (first: image 'b')"),
     (pd.concat([PRED, PRED.iloc[[4]]]), "column 'image_name' lists 'e' 2 times among the rows analysed"),
     (PRED.assign(MOS=[10, 20, np.nan, 60, 80, 90]), "column 'MOS' is NaN"),
+    (PRED.assign(prediction=[20, np.inf, 17, 52, 70, -np.inf]), "column 'prediction' is infinite in 2 of the 6 rows analysed (first: image 'b')."),
+    (PRED.assign(MOS=[10, 20, 15, 60, np.inf, 90]), "column 'MOS' is infinite in 1 of the 6 rows analysed (first: image 'e')."),
     (PRED.assign(split='train'), "column 'split' has no 'test' rows"),
     (PRED.assign(MOS=PRED.MOS * 2), "column 'MOS' has 3 values outside the score range [0, 100]"),
     (PRED.assign(MOS=PRED.MOS / 20, prediction=PRED.prediction / 20), "looks like a 1-5 scale"),
@@ -100,6 +103,31 @@ def test_bad_prediction_tables_are_one_sentence(bad, phrase):
     for analyse in (lambda: bin_errors(bad, n_bins=4), lambda: summary_metrics(bad, n_bins=4), lambda: plot_scatter(bad)):
         with pytest.raises(InputError) as e: analyse()
         assert phrase in one_sentence(e)
+
+
+@pytest.mark.parametrize('mos,pred,note', [
+    ([10, 20, 15, 60, 80, 90], [50] * 6, "All 6 predictions equal 50, so PLCC, SRCC and KRCC are undefined (NaN)."),
+    ([70] * 6, [20, 14, 17, 52, 70, 86], "All 6 subjective scores (MOS) equal 70, so PLCC, SRCC and KRCC are undefined (NaN)."),
+    ([70], [60], "There is only 1 score, so PLCC, SRCC and KRCC are undefined (NaN)."),
+])
+def test_constant_scores_give_nan_correlations_with_one_warning(mos, pred, note):
+    table = pd.DataFrame({'image_name': list('abcdef')[:len(mos)], 'MOS': np.array(mos, float), 'prediction': np.array(pred, float)})
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter('always')
+        s = summary_metrics(table, TRAIN_MOS, **SMALL)                    # 4 bins: no warning per bin
+        bin_errors(table, TRAIN_MOS, n_bins=20)
+    assert [(w.category, str(w.message)) for w in seen] == [(ConstantScoresWarning, note)]
+    assert s[['plcc', 'srcc', 'krcc']].isna().all() and s[['rmse', 'mae', 'bmae']].notna().all()   # recorded, not refused
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert np.isnan(iqa_metrics(mos, pred, warn=False).plcc)
+
+
+def test_infinite_scores_are_refused_by_iqa_metrics():
+    with pytest.raises(InputError) as e: iqa_metrics([10, 20, 30], [12, np.inf, 31])
+    assert one_sentence(e) == "1 of the 3 predictions are infinite."
+    with pytest.raises(InputError) as e: iqa_metrics([10, -np.inf, 30], [12, 18, 31])
+    assert one_sentence(e) == "1 of the 3 subjective scores (MOS) are infinite."
 
 
 def test_save_figure_refuses_to_overwrite(tmp_path):

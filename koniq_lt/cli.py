@@ -10,7 +10,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 from fastcore.script import bool_arg, call_parse, store_true
 import pandas as pd
-from .core import InputError, cli_errors, write_atomic
+from .core import InputError, check_writable, cli_errors, write_atomic
 from .mos import read_mos_table
 from .demo import DEMO_PRESETS
 from .split import format_split_report, make_split, parse_score_range, split_report
@@ -94,12 +94,13 @@ def check_sweep(
 ) -> None:
     "Everything a sweep is given, checked before its first run: folder, options, each configuration, and each dataset read once with its splits."
     if runs.exists() and not runs.is_dir(): raise InputError(f"The runs folder '{runs}' is a file, not a folder (--runs).")
+    check_writable(runs/'results.csv', force=True)                  # the runs folder exists or can be made, and takes files
     if on not in TABLE_TEST_SETS: raise InputError(f"The tables' test sets (--on) must be one of {', '.join(TABLE_TEST_SETS)}, not '{on}'.")
     if runner not in RUNNERS: raise InputError(f"The runner '{runner}' is not one of {', '.join(RUNNERS)} (--runner).")
     if not (isinstance(jobs, int) and jobs >= 1): raise InputError(f"--jobs must be a whole number of at least 1, not {jobs}.")
     if results is not None:
         if Path(results).suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{results}' must end in .csv or .parquet.")
-        if Path(results).exists() and not force: raise InputError(f"'{results}' already exists; pass --force to overwrite it.")
+        check_writable(results, force)
     if gpus: _check_gpus(gpus)
     tables, splits = {}, set()
     for c in map(check_config, configs):

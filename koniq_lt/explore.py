@@ -223,7 +223,7 @@ def _changed(self: SweepExplorer, name: str, value) -> None:
 def show(self: SweepExplorer) -> None:
     "Display the controls (with ipywidgets) and the views of the current choice; changing a control redraws the views in place."
     from IPython.display import Markdown, display
-    if self.problems: display(Markdown('**Runs left out** (their folders could not be read):\n' + '\n'.join(f'- {n}: {p}' for n, p in self.problems.items())))
+    if self.problems: display(Markdown('**Runs left out** (not finished runs, or their folders could not be read):\n' + '\n'.join(f'- {n}: {p}' for n, p in self.problems.items())))
     controls = self.controls()
     display(controls if controls is not None else Markdown('*Install ipywidgets (`pip install ipywidgets`) for the controls; the views show the choice given.*'))
     self._status = display(Markdown(''), display_id=True)

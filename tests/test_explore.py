@@ -42,7 +42,7 @@ def test_explore_headless_says_what_it_cannot_show(quickstart, tmp_path):
     outputs = papermill(tmp_path/'out.ipynb', sweep=str(sweep), methods=['mse'], bin=empty)
     assert not [o for o in outputs if o['output_type'] == 'error']
     shown = texts(outputs)
-    assert f"{damaged.name}: The run folder" in shown and 'has no predictions.csv' in shown
+    assert f"{damaged.name}: The run folder" in shown and 'predictions.csv is missing (done.json lists it)' in shown
     assert 'has no test images in the prediction table' in shown                       # the gallery's place: one sentence
     assert sum('image/png' in o.get('data', {}) for o in outputs) == 3
 

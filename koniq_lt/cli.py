@@ -137,6 +137,11 @@ def sweep(
         raise
     failed = status[status.status == 'failed'].run.tolist()
     if failed: print(f"{len(failed)} runs failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed))
+    if failed and not any(why_unfinished(p) is None for p in runs.iterdir() if p.is_dir()):
+        print(f"No run in {runs} is finished: no tables.")
+        empty = pd.DataFrame(columns=['run'])
+        empty.attrs['failed'] = failed
+        return empty
     table = collect_results(runs, runs/'results.csv', force=True)     # a view of the run folders: rebuilt every time
     unfinished = table.attrs['unfinished']
     if unfinished: print(f"{len(unfinished)} folders in {runs} are not finished runs and are not in the tables: " + '; '.join(f"{k} ({v})" for k, v in unfinished.items()))

@@ -1,6 +1,6 @@
 """Shared helpers for the pytest suite: run the installed console scripts (or their functions in-process), write small CSV
 tables, check one-sentence error messages, and the demo datasets (and DataLoaders of the tiny one) loaded once per session."""
-import subprocess, sys
+import shutil, subprocess, sys
 import numpy as np
 from pathlib import Path
 from types import SimpleNamespace
@@ -88,3 +88,16 @@ def quickstart(tmp_path_factory):
     res = run_script('koniq-lt-quickstart', cwd=cwd)
     runs = list((cwd/'runs').glob('quickstart-*'))
     return res, (runs[0] if len(runs) == 1 else cwd/'runs')
+
+
+@pytest.fixture
+def small_disk(tmp_path, request):
+    "A small tmpfs (2 MB, or the size given by indirect parametrisation) mounted on a folder; skipped where mounting fails (needs root and CAP_SYS_ADMIN)."
+    folder = tmp_path/'small'
+    folder.mkdir()
+    if not shutil.which('mount'): pytest.skip("cannot mount a tmpfs here: there is no 'mount' command")
+    mount = subprocess.run(['mount', '-t', 'tmpfs', '-o', f"size={getattr(request, 'param', '2m')}", 'tmpfs', str(folder)], capture_output=True, text=True)
+    if mount.returncode: pytest.skip(f"cannot mount a tmpfs here: {(mount.stderr or mount.stdout).strip() or mount.returncode}")
+    try: yield folder
+    finally:   # lazily if a memory map still holds it: the mount goes when the map is closed
+        if subprocess.run(['umount', str(folder)], capture_output=True).returncode: subprocess.run(['umount', '-l', str(folder)], check=True)

@@ -160,19 +160,6 @@ def test_too_little_free_space_is_one_sentence_before_the_build(tiny_demo, tmp_p
     assert cache_files(tmp_path) == []
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    "A 2 MB tmpfs mounted on a folder (needs root and CAP_SYS_ADMIN; skipped where mounting fails)."
-    folder = tmp_path/'small'
-    folder.mkdir()
-    if not shutil.which('mount'): pytest.skip("cannot mount a tmpfs here: there is no 'mount' command")
-    mount = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', str(folder)], capture_output=True, text=True)
-    if mount.returncode: pytest.skip(f"cannot mount a tmpfs here: {(mount.stderr or mount.stdout).strip() or mount.returncode}")
-    try: yield folder
-    finally:   # lazily if a memory map still holds it: the mount goes when the map is closed
-        if subprocess.run(['umount', str(folder)], capture_output=True).returncode: subprocess.run(['umount', '-l', str(folder)], check=True)
-
-
 def test_full_disk_is_one_sentence_and_leaves_nothing(tiny_demo, small_disk, monkeypatch):
     paths = list(tiny_demo.path[:50])                                      # 50 x 128 x 128 x 3: 2.5 MB, more than the 2 MB disk
     with pytest.raises(InputError) as e: image_cache(paths, (128, 128), small_disk, progress=False)

@@ -127,3 +127,14 @@ def test_every_option_is_checked_before_the_first_run(args, words, tmp_path, run
     assert res.returncode == 2 and res.stderr.startswith('koniq-lt-sweep: error: '), res.stdout + res.stderr
     assert words in res.stderr and len(res.stderr.strip().splitlines()) == 1, res.stderr
     assert not (tmp_path/'runs').exists()                                      # nothing ran
+
+
+@pytest.mark.parametrize('small_disk', ['512k'], indirect=True)
+def test_a_run_on_a_full_disk_fails_in_one_sentence_and_leaves_no_temporary(small_disk, run_cli):
+    runs = small_disk/'runs'                                   # a 512 kB disk: the run's image cache (1.7 MB) cannot fit
+    res = run_cli(koniq_lt_sweep, 'koniq-lt-sweep', '--runs', runs, '--runner', 'inline', '--epochs', 1, *ARGS[:-2], '--method', 'mse', '--dataset', 'demo:tiny')
+    assert res.returncode == 1 and "No run in" in res.stdout and "is finished: no tables." in res.stdout, res.stdout + res.stderr
+    (failed,) = [line for line in res.stdout.splitlines() if line.split()[1:2] == ['failed']]
+    assert "InputError: The image cache of 164 images at 48x72 needs 1,700,480 bytes (1.7 MB), but its folder" in failed, failed
+    assert "free disk space there, or pass cache_dir= a folder with room." in failed
+    assert not [p for p in small_disk.rglob('*') if p.name.endswith('.tmp')] and not list(runs.glob('*/done.json'))

@@ -54,7 +54,8 @@ def sweep_grid(
     score_range=None,  # its scores' scale 'low,high', e.g. '1,5'
 ) -> dict:
     "The grid of a sweep: from a JSON file `grid` (over the defaults of the other options), or from the options' comma-separated lists."
-    dataset = str(Path(dataset).resolve()) if Path(dataset).exists() else dataset    # a folder: found from every run's folder
+    absolute = lambda d: str(Path(d).resolve()) if isinstance(d, str) and Path(d).exists() else d   # a folder: found from every run's folder
+    dataset = absolute(dataset)
     base = dict(dataset=dataset, split=_split_list(split), arch=_split_list(arch), method=[parse_method(m) for m in str(method).split(',')],
                 sampling=_split_list(sampling), bs=_split_list(bs, int), epochs=int(epochs), lr=_split_list(lr, float) if lr else None,
                 seed=_split_list(seed, int), pretrained=bool(pretrained), full_run=bool(full_run),
@@ -65,6 +66,7 @@ def sweep_grid(
     try: spec = json.loads(Path(grid).read_text())
     except (OSError, ValueError) as e: raise InputError(f"The grid file '{grid}' could not be read as JSON ({e}).") from None
     if not isinstance(spec, dict): raise InputError(f"The grid file '{grid}' must hold a JSON object of parameter: value or list.")
+    if 'dataset' in spec: spec['dataset'] = [absolute(d) for d in spec['dataset']] if isinstance(spec['dataset'], list) else absolute(spec['dataset'])
     if 'method' in spec: spec['method'] = [parse_method(m) if isinstance(m, str) else m for m in
                                            (spec['method'] if isinstance(spec['method'], list) else [spec['method']])]
     return {**base, **spec}
@@ -76,7 +78,8 @@ def _check_gpus(gpus: list) -> None:
     "One sentence for a GPU id this machine does not have (ids as `CUDA_VISIBLE_DEVICES` names them)."
     import torch
     visible = os.environ.get('CUDA_VISIBLE_DEVICES')
-    ids = [int(v) for v in visible.split(',') if v.strip().isdigit()] if visible is not None else list(range(torch.cuda.device_count()))
+    if visible is not None and not all(v.strip().isdigit() for v in visible.split(',') if v.strip()): return   # UUIDs or MIG names: CUDA judges
+    ids = [int(v) for v in visible.split(',') if v.strip()] if visible is not None else list(range(torch.cuda.device_count()))
     bad = [g for g in gpus if g not in ids]
     if bad: raise InputError(f"There is no GPU {bad[0]} (--gpus): " + (f"this machine's GPUs are {', '.join(map(str, ids))}." if ids else
                              "this machine has no CUDA GPU (torch.cuda.device_count() is 0)."))
@@ -104,6 +107,7 @@ def check_sweep(
     if gpus: _check_gpus(gpus)
     tables, splits = {}, set()
     for c in map(check_config, configs):
+        if why_unfinished(runs/run_name(c)) is None: continue                   # finished: its dataset need not be here
         demo = str(c['dataset']).startswith('demo')
         columns = (c['image_col'], c['score_col'], c['score_range'])
         key = (c['dataset'], c['full_run'], None if demo or c['full_run'] else c['seed'], str(columns))   # a folder's CI subset depends on the seed
@@ -136,7 +140,7 @@ def sweep(
         print(f"\nInterrupted: {done} of {len(configs)} runs are finished in {runs}; the same command runs the other {len(configs) - done}.", flush=True)
         raise
     failed = status[status.status == 'failed'].run.tolist()
-    if failed: print(f"{len(failed)} runs failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed))
+    if failed: print(f"{len(failed)} run{'s' if len(failed) > 1 else ''} failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed))
     if failed and not any(why_unfinished(p) is None for p in runs.iterdir() if p.is_dir()):
         print(f"No run in {runs} is finished: no tables.")
         empty = pd.DataFrame(columns=['run'])
@@ -230,6 +234,7 @@ def demo_sweep(
                 method=[{'split': s, **parse_method(m)} for s, m in QUICKSTART_METHODS], **training)
     print(f"Demo sweep: CNNIQA, {epochs} epochs, on the built-in demo ('{preset}'; Kodak-derived, NOT KonIQ-10k)")
     results = sweep(out/'sweep', grid, jobs, runner='inline' if jobs == 1 else 'papermill')
+    if results.empty: return results                                    # no run finished: sweep said so
     shared = format_tables(results, on='shared').split('\n\n')[0]
     print(shared + '\n(the same models on the test images that both test sets share: differences in test difficulty cannot make the gap)\n')
     lt = results[(results.split == 'lt') & (results.seed == 0)].assign(method=lambda d: method_column(d))

@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_core.ipynb #0b9dea79
 from __future__ import annotations
-import errno, functools, importlib.util, os, re, secrets, shutil, sys, tempfile, weakref
+import errno, functools, hashlib, importlib.util, os, platform, re, secrets, shutil, sys, tempfile, weakref
 from pathlib import Path
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['InputError', 'cli_errors', 'describe_lines', 'check_seed', 'data_dir', 'current_umask', 'check_writable',
+__all__ = ['HOST_TAG', 'InputError', 'cli_errors', 'describe_lines', 'check_seed', 'data_dir', 'current_umask', 'check_writable',
            'write_atomic', 'write_csv', 'remove_with', 'scratch_folder']
 
 # %% ../nbs/00_core.ipynb #78201bc6
@@ -99,24 +99,27 @@ def current_umask() -> int:
 
 
 def _running(pid: int) -> bool:
-    "Whether process `pid` exists."
+    "Whether process `pid` of this machine exists (on Windows, where signal 0 would be Ctrl-C, every process counts as running)."
+    if os.name == 'nt': return True
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True                       # someone else's: running
     return True
 
 
+HOST_TAG = hashlib.sha1(platform.node().encode()).hexdigest()[:6]   # this machine, in temporary names: a shared folder's other hosts are not judged
+
 def _temporary_name(path: Path) -> Path:
-    "A fresh temporary name beside `path` carrying this process's id: `.<name>.<pid>.<8 hex>.tmp`."
-    return path.parent/f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp'
+    "A fresh temporary name beside `path` carrying this process's id and machine: `.<name>.<pid>-<host tag>.<8 hex>.tmp`."
+    return path.parent/f'.{path.name}.{os.getpid()}-{HOST_TAG}.{secrets.token_hex(4)}.tmp'
 
 
 def _remove_stale_temporaries(folder: Path, name: str):
-    "Remove the temporary files `write_atomic` left in `folder` for the target `name` when their process no longer runs."
-    pattern = re.compile(rf'\.{re.escape(name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp')
+    "Remove the temporary files `write_atomic` left in `folder` for the target `name` by processes of this machine that no longer run."
+    pattern = re.compile(rf'\.{re.escape(name)}\.(\d+)-([0-9a-f]{{6}})\.[0-9a-f]{{8}}\.tmp')
     for tmp in folder.glob('.*.tmp'):
         m = pattern.fullmatch(tmp.name)
-        if m and not _running(int(m[1])): tmp.unlink(missing_ok=True)
+        if m and m[2] == HOST_TAG and not _running(int(m[1])): tmp.unlink(missing_ok=True)
 
 
 def check_writable(

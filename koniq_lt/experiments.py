@@ -22,7 +22,7 @@ from .analysis import bin_errors, plot_bin_errors, plot_scatter, plot_signed_err
 __all__ = ['RUN_RECORD', 'EXPERIMENT_DEFAULTS', 'RUN_TABLES', 'load_dataset', 'run_settings', 'shared_test_names',
            'shot_thresholds', 'evaluate_run', 'git_commit', 'device_name', 'results_row', 'why_unfinished', 'write_run',
            'ExperimentRun', 'experiment_config', 'import_modules', 'run_experiment', 'training_crop', 'weight_params',
-           'run_figures', 'check_config', 'load_run']
+           'run_figures', 'check_config', 'load_run', 'adopt_legacy_run']
 
 # %% ../nbs/11_experiments.ipynb #f30fcf2a
 def load_dataset(
@@ -161,18 +161,28 @@ def why_unfinished(
 ) -> str | None:
     "None when `run_dir` holds a finished run (its completion record `done.json`, every file it lists unchanged); otherwise why not, in a few words."
     out = Path(run_dir)
-    if not out.is_dir(): return "there is no run folder"
-    if not (out/RUN_RECORD).is_file():
-        return "it has no completion record (done.json): the run did not finish" + (", or predates the record" if (out/'results.csv').exists() else '')
     try:
-        files = json.loads((out/RUN_RECORD).read_text())['files']
-        checks = [(name, int(f['bytes']), str(f['sha256'])) for name, f in files.items()]
-    except (ValueError, KeyError, TypeError, AttributeError, OSError): return "its completion record (done.json) is damaged"
-    if 'results.csv' not in files: return "its completion record (done.json) lists no results.csv"
-    for name, size, digest in checks:
-        if not (out/name).is_file(): return f"{name} is missing (done.json lists it)"
-        if (out/name).stat().st_size != size or _sha256(out/name) != digest: return f"{name} has changed since the run finished (it does not match done.json)"
+        if not out.is_dir(): return "there is no run folder"
+        if not (out/RUN_RECORD).is_file():
+            return "it has no completion record (done.json): the run did not finish" + (", or predates the record" if (out/'results.csv').exists() else '')
+        try:
+            files = json.loads((out/RUN_RECORD).read_text())['files']
+            checks = [(name, int(f['bytes']), str(f['sha256'])) for name, f in files.items()]
+        except (ValueError, KeyError, TypeError, AttributeError): return "its completion record (done.json) is damaged"
+        if 'results.csv' not in files: return "its completion record (done.json) lists no results.csv"
+        for name, size, digest in checks:
+            if not (out/name).is_file(): return f"{name} is missing (done.json lists it)"
+            if (out/name).stat().st_size != size or _sha256(out/name) != digest: return f"{name} has changed since the run finished (it does not match done.json)"
+    except OSError as e: return f"it cannot be read ({e.strerror})"       # another user's folder, a lost network mount
     return None
+
+
+def _write_record(out: Path, names: list, results_rows: int, **about) -> None:
+    "Write the completion record of run folder `out`, atomically: the size and SHA-256 of each file of `names`, and who wrote it when."
+    record = dict(results_rows=results_rows, finished=datetime.now(timezone.utc).isoformat(timespec='seconds'), host=platform.node(),
+                  pid=os.getpid(), koniq_lt=koniq_lt.__version__, **about,
+                  files={n: dict(bytes=(out/n).stat().st_size, sha256=_sha256(out/n)) for n in names})
+    write_atomic(out/RUN_RECORD, lambda p: Path(p).write_text(json.dumps(record, indent=1)), force=True)
 
 
 def write_run(
@@ -195,11 +205,7 @@ def write_run(
     tables = {'predictions.csv': pred, 'bins.csv': bins, **({'split.csv': split} if split is not None else {}), 'results.csv': results}
     for name, table in tables.items(): write_csv(table, out/name, force=True)
     for name, fig in figures.items(): save_figure(fig, out/f'{name}.png', force=True)
-    names = ['config.json', *tables, *(f'{n}.png' for n in figures)]
-    record = dict(results_rows=len(results), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'),
-                  host=platform.node(), pid=os.getpid(), koniq_lt=koniq_lt.__version__,
-                  files={n: dict(bytes=(out/n).stat().st_size, sha256=_sha256(out/n)) for n in names})
-    write_atomic(out/RUN_RECORD, lambda p: Path(p).write_text(json.dumps(record, indent=1)), force=True)
+    _write_record(out, ['config.json', *tables, *(f'{n}.png' for n in figures)], len(results))
     return out
 
 # %% ../nbs/11_experiments.ipynb #96340038
@@ -383,18 +389,20 @@ def check_config(
     dataset = str(c['dataset'])
     if not (dataset == 'demo' or dataset.startswith('demo:') or Path(dataset).is_dir()):
         raise InputError(f"The dataset '{dataset}' is neither 'demo', 'demo:<preset>' nor a folder.")
+    number = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
     scale = c['score_range']
-    if scale is not None and not (isinstance(scale, (list, tuple)) and len(scale) == 2 and scale[0] < scale[1]
-                                  and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in scale)):
+    if scale is not None and not (isinstance(scale, (list, tuple)) and len(scale) == 2 and all(map(number, scale)) and scale[0] < scale[1]):
         raise InputError(f"score_range must be [low, high] with low < high, e.g. [1, 5], not {scale!r}.")
+    for name in ('full_run', 'pretrained'):
+        if not isinstance(c[name], (bool, np.bool_)): raise InputError(f"{name} must be true or false, not {c[name]!r}.")
     if c['split'] not in SPLIT_NAMES: raise InputError(f"The split '{c['split']}' is not one of {', '.join(SPLIT_NAMES)}.")
     for name, low, high in [('bs', 1, None), ('epochs', 1, None), ('seed', 0, 2**32 - 1), ('n_bins', 2, 1000)]: _whole(c[name], name, low, high)
     if c['sampling'] is not None and c['sampling'] not in SAMPLING_METHODS:
         raise InputError(f"The balanced-sampling method '{c['sampling']}' is not one of {', '.join(SAMPLING_METHODS)}.")
-    if c['lr'] is not None and not (isinstance(c['lr'], (int, float)) and not isinstance(c['lr'], bool) and c['lr'] > 0):
-        raise InputError(f"lr must be a positive number, not {c['lr']!r}.")
+    rates = [c['lr'].start, c['lr'].stop] if isinstance(c['lr'], slice) else [c['lr']]     # a slice: discriminative rates (fastai)
+    if c['lr'] is not None and not all(number(v) and v > 0 for v in rates): raise InputError(f"lr must be a positive number (or a slice of two), not {c['lr']!r}.")
     for name in ('many', 'few'):
-        if c[name] is not None and not (isinstance(c[name], (int, float)) and c[name] >= 0): raise InputError(f"{name} must be a number of images, not {c[name]!r}.")
+        if c[name] is not None and not (number(c[name]) and c[name] >= 0): raise InputError(f"{name} must be a number of images, not {c[name]!r}.")
     training_crop(c['crop'])
     train_proportions(c['schedule'], c['n_bins'])
     make_loss(c['loss'] or cfg.loss, c['weighting'], np.linspace(0, 100, 2 * c['n_bins']), c['n_bins'], weight_params=weight_params(c))
@@ -423,3 +431,19 @@ def load_run(
     except ValueError: raise InputError(f"'{out/'config.json'}' is not JSON: the run folder is damaged.") from None
     split = pd.read_csv(out/'split.csv') if (out/'split.csv').is_file() else None
     return ExperimentRun(config, tables['results.csv'], tables['predictions.csv'], tables['bins.csv'], {}, None, None, split, out)
+
+# %% ../nbs/11_experiments.ipynb #3cbfb0ee
+def adopt_legacy_run(
+    run_dir,  # a run folder without a completion record
+) -> bool:
+    "Write the completion record of a run finished by a koniq_lt older than the record (`results.csv` written last) if its tables read back whole; whether it did."
+    out = Path(run_dir)
+    if (out/RUN_RECORD).exists() or not all((out/n).is_file() for n in ['config.json', *RUN_TABLES]): return False
+    try:
+        tables = {name: pd.read_csv(out/name) for name in RUN_TABLES}
+        json.loads((out/'config.json').read_text())
+    except (ValueError, UnicodeDecodeError, OSError): return False
+    if len(tables['results.csv']) != 1 or any(set(cols) - set(tables[name].columns) for name, cols in RUN_TABLES.items()): return False
+    names = ['config.json', *RUN_TABLES, *[p.name for p in sorted(out.glob('*.png'))], *(['split.csv'] if (out/'split.csv').is_file() else [])]
+    _write_record(out, names, 1, adopted='finished before koniq_lt wrote completion records')
+    return True

@@ -251,7 +251,7 @@ def _fill_cache(tmp, paths: list, size: tuple, workers: int | None, progress: bo
     arr.flush(); del arr
 
 # %% ../nbs/02_images.ipynb #f2d8b3c1
-_TEMPORARY = re.compile(r'\.(.+\.npy)\.\d+\.[0-9a-f]{8}\.tmp')   # write_atomic's: .<target>.<pid>.<8 hex>.tmp
+_TEMPORARY = re.compile(r'\.(.+\.npy)\.\d+-[0-9a-f]{6}\.[0-9a-f]{8}\.tmp')   # write_atomic's: .<target>.<pid>-<host>.<8 hex>.tmp
 
 def _remove_leftovers(folder: Path, images: str, keep: Path, legacy: str) -> None:
     "Remove from cache `folder` the temporaries of processes no longer running, old-style `tmp*.npy.tmp` untouched for an hour, and other caches of `images`."

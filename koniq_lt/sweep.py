@@ -11,13 +11,13 @@ from pathlib import Path
 from queue import Queue
 import pandas as pd
 from .core import InputError, write_atomic
-from .experiments import why_unfinished, write_run
+from .experiments import RUN_TABLES, adopt_legacy_run, why_unfinished, write_run
 try: import fcntl
 except ImportError: fcntl = None         # Windows: no run locks (one sweep per runs folder at a time)
 
 # %% auto #0
 __all__ = ['RUNNERS', 'experiment_notebook', 'expand_grid', 'parse_method', 'method_name', 'run_name', 'run_lock', 'run_config',
-           'run_sweep', 'collect_results']
+           'stop_children', 'run_sweep', 'collect_results']
 
 # %% ../nbs/12_sweep.ipynb #4ca1e2e8
 def experiment_notebook() -> Path:
@@ -100,9 +100,16 @@ def run_lock(
             f.seek(0)
             yield f.read().strip() or 'another process'
             return
+        except OSError as e:                             # e.g. NFS without a lock daemon
+            raise InputError(f"The run lock '{folder/'run.lock'}' cannot be taken ({e.strerror}): the runs folder needs a file system with file locks.") from None
         f.seek(0); f.truncate(); f.write(f"process {os.getpid()} on {platform.node()}"); f.flush()
         try: yield None
         finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _mark_lock(folder: Path, text: str) -> None:
+    "Write `text` into the run's lock file (held by this process): what a sweep that waited for the lock reads first."
+    (folder/'run.lock').write_text(text)
 
 
 def _status(out: Path, status: str, seconds: float = 0.0, error: str = '', note: str = '') -> dict:
@@ -123,15 +130,21 @@ def run_config(
     if why_unfinished(out) is None: return _status(out, 'skipped')
     with run_lock(out, wait) as holder:
         if holder is not None: return _status(out, 'busy', error=f"{holder} is running it")
+        owner = (out/'run.lock').read_text() if wait else ''
         problem = why_unfinished(out)                                        # an owner may have finished it meanwhile
-        if problem is None: return _status(out, 'skipped', note='finished by another process')
+        if problem is None or owner.startswith('finished by'):              # (on NFS this host may not see its done.json yet)
+            return _status(out, 'skipped', note=owner or 'finished by another process')
+        if adopt_legacy_run(out): return _status(out, 'skipped', note='adopted: finished by an older koniq_lt (results.csv last), record written')
         left = [p.name for p in out.iterdir() if p.name != 'run.lock']
         note = f"run again: {problem}" if left else ''
         start = time.perf_counter()
         error = _run_inline(config, out) if runner == 'inline' else _run_papermill(config, out, notebook, env)
         seconds = round(time.perf_counter() - start, 1)
+        if error == _STOPPED: return _status(out, 'stopped', seconds)
         problem = why_unfinished(out)
-        if not error and problem is None: return _status(out, 'done', seconds, note=note)
+        if not error and problem is None:
+            _mark_lock(out, f"finished by process {os.getpid()} on {platform.node()}")
+            return _status(out, 'done', seconds, note=note)
         return _status(out, 'failed', seconds, error or f"the run ended, but {problem}", note)
 
 
@@ -153,7 +166,8 @@ def _run_inline(config: dict, out: Path) -> str:
     return ''
 
 
-_CHILDREN = set()        # papermill children in flight: killed when the sweep is interrupted
+_CHILDREN, _CHILDREN_LOCK, _STOP = set(), threading.Lock(), threading.Event()   # papermill children in flight; the sweep is stopping
+_STOPPED = 'stopped'     # what a run started after its sweep began to stop returns
 _LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith('linux') else None
 
 def _die_with_parent(parent: int):
@@ -164,6 +178,13 @@ def _die_with_parent(parent: int):
     return preexec if _LIBC is not None else None
 
 
+def stop_children() -> None:
+    "Stop the sweep: no papermill child starts any more, and those in flight are killed."
+    with _CHILDREN_LOCK:
+        _STOP.set()
+        for child in list(_CHILDREN): child.kill()
+
+
 def _run_papermill(config: dict, out: Path, notebook, env) -> str:
     "Run `config` through papermill into `out`, in a child that dies with this process; '' or the last error line of its output."
     params = {**config, 'out_dir': str(out.resolve()), 'force': True}     # force: only an unfinished run's files are there
@@ -171,10 +192,15 @@ def _run_papermill(config: dict, out: Path, notebook, env) -> str:
     env = {**os.environ, 'PYTHONPATH': path, **(env or {})}                            # a user's modules from here
     cmd = [sys.executable, '-m', 'papermill', str(notebook or experiment_notebook()), str(out/'experiment.ipynb'),
            '-y', json.dumps(params), '-k', 'python3', '--cwd', str(out), '--no-progress-bar']
-    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_die_with_parent(os.getpid()))
-    _CHILDREN.add(child)
+    with _CHILDREN_LOCK:                                       # `stop_children` sees every child, or none starts
+        if _STOP.is_set(): return _STOPPED
+        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors='replace', env=env,
+                                 preexec_fn=_die_with_parent(os.getpid()))
+        _CHILDREN.add(child)
     try: _, stderr = child.communicate()
+    except BaseException: child.kill(); child.wait(); raise     # Ctrl-C here: the child goes too
     finally: _CHILDREN.discard(child)
+    if _STOP.is_set() and child.returncode: return _STOPPED
     if child.returncode == 0: return ''
     lines = [l for l in stderr.splitlines() if l.strip()]
     return next((l for l in reversed(lines) if 'Error' in l or 'Exception' in l), lines[-1] if lines else f'papermill ended with status {child.returncode}').strip()
@@ -199,18 +225,17 @@ def run_sweep(
     for e in envs: slots.put(e)
     names = [run_name(c) for c in configs]
     if len(set(names)) < len(names): raise InputError("The sweep lists the same configuration twice.")
-    statuses, stopping = {}, threading.Event()
-
-    def stop():
-        "No new run starts; the papermill children in flight are killed."
-        stopping.set()
-        for child in list(_CHILDREN): child.kill()
+    statuses = {}
+    _STOP.clear()
 
     def one(config, wait=False):
-        if stopping.is_set(): return
+        if _STOP.is_set(): return
         env = slots.get()
         try: status = run_config(config, runs_dir, runner, notebook, env if runner == 'papermill' else None, wait=wait)
+        except InputError: raise                                   # the sweep's own problem (e.g. no file locks): stop
+        except Exception as e: status = _status(Path(runs_dir)/run_name(config), 'failed', error=f"{type(e).__name__}: {e}".splitlines()[0])
         finally: slots.put(env)
+        if status['status'] == 'stopped' or _STOP.is_set(): return   # killed by the sweep itself: not a failure
         statuses[status['run']] = status
         if verbose:
             said = '  ' + '; '.join(filter(None, [status['error'], status['note']])) if status['error'] or status['note'] else ''
@@ -223,12 +248,12 @@ def run_sweep(
         else:
             with ThreadPoolExecutor(len(envs)) as pool:
                 try: list(pool.map(one, configs))
-                except BaseException: stop(); pool.shutdown(wait=False, cancel_futures=True); raise
-        for c in [c for c, n in zip(configs, names) if statuses[n]['status'] == 'busy']:
+                except BaseException: stop_children(); pool.shutdown(wait=False, cancel_futures=True); raise
+        for c in [c for c, n in zip(configs, names) if n in statuses and statuses[n]['status'] == 'busy']:
             if verbose: print(f"waiting for {run_name(c)}, which {statuses[run_name(c)]['error'].removesuffix(' is running it')} is running", flush=True)
             one(c, wait=True)
     except BaseException:                                          # Ctrl-C, or an error of the sweep itself
-        stop()
+        stop_children()
         raise
     return pd.DataFrame([statuses[n] for n in names if n in statuses])
 

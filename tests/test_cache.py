@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 from conftest import one_sentence
 import koniq_lt.images as images
-from koniq_lt.core import InputError
+from koniq_lt.core import HOST_TAG, InputError
 from koniq_lt.images import CacheNote, cache_key, decode_resized, image_cache
 
 SIZE = (24, 36)
@@ -112,8 +112,8 @@ def test_stale_temporaries_are_removed(tiny_demo, tmp_path):
     target = f"{cache_key(paths, SIZE)}_3x24x36.npy"
     dead = subprocess.run([sys.executable, '-c', 'import os; print(os.getpid())'], capture_output=True, text=True)
     gone = int(dead.stdout)                                            # a process that has ended
-    stale = [f'.{target}.{gone}.0123abcd.tmp', f'.0000000000000000-1111111111111111_9x9x9.npy.{gone}.89abcdef.tmp', 'tmpold.npy.tmp']
-    kept = [f'.{target}.{os.getpid()}.0123abcd.tmp', 'tmpnew.npy.tmp']  # a running build's, and an old-style one of the last hour
+    stale = [f'.{target}.{gone}-{HOST_TAG}.0123abcd.tmp', f'.0000000000000000-1111111111111111_9x9x9.npy.{gone}-{HOST_TAG}.89abcdef.tmp', 'tmpold.npy.tmp']
+    kept = [f'.{target}.{os.getpid()}-{HOST_TAG}.0123abcd.tmp', f'.{target}.{gone}-abcdef.0123abcd.tmp', 'tmpnew.npy.tmp']  # a running build's, and an old-style one of the last hour
     for name in stale + kept: (tmp_path/name).write_bytes(b'x' * 1000)
     os.utime(tmp_path/'tmpold.npy.tmp', (time.time() - 3700,) * 2)
     build(paths, tmp_path)
@@ -139,7 +139,7 @@ def test_killed_build_leaves_a_temporary_the_next_build_removes(tiny_demo, tmp_p
     finally:
         child.send_signal(signal.SIGKILL); child.wait()
     left = [p.name for p in tmp_path.glob('.*.tmp')]                     # kill -9: nothing ran to remove it
-    assert len(left) == 1 and f'.{child.pid}.' in left[0], left
+    assert len(left) == 1 and f'.{child.pid}-{HOST_TAG}.' in left[0], left
     build(paths[:3], tmp_path)                                            # any build in the folder removes it
     assert not list(tmp_path.glob('.*.tmp'))
 

@@ -85,16 +85,22 @@ def test_two_sweeps_on_one_folder_train_each_run_once(tmp_path):
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_sweep_and_says_what_finished(tmp_path):
+@pytest.mark.parametrize('runner', [['--runner', 'inline'], ['--runner', 'papermill', '--jobs', '2']], ids=['inline', 'papermill-jobs2'])
+def test_ctrl_c_stops_the_sweep_and_says_what_finished(runner, tmp_path):
     runs = tmp_path/'runs'
-    sweep = start_sweep(runs, '--runner', 'inline', cwd=tmp_path)
-    wait_for(lambda: len(list(runs.glob('*/run.log'))) == 1, process=sweep)     # the first run is training
-    sweep.send_signal(signal.SIGINT)
+    sweep = start_sweep(runs, *runner, cwd=tmp_path)
+    started = 'run.log' if 'inline' in runner else 'experiment.ipynb'
+    wait_for(lambda: len(list(runs.glob(f'*/{started}'))) == (1 if 'inline' in runner else 2), process=sweep)   # training
+    if 'inline' not in runner: wait_for(lambda: len(descendants(sweep.pid)) >= 4, process=sweep)   # two papermills, two kernels
+    children = descendants(sweep.pid)
+    sweep.send_signal(signal.SIGINT)                           # as Ctrl-C does, to the sweep alone
     out, err = sweep.communicate(timeout=60)
     assert sweep.returncode == 130, out + err
     assert 'Traceback' not in err and err.strip().splitlines()[-1] == 'koniq-lt-sweep: interrupted.', err   # (after fastai's import warning)
     assert "Interrupted: 0 of 2 runs are finished" in out and "the same command runs the other 2" in out, out
+    assert ' failed ' not in out, out                          # runs it stopped itself are not failures
     assert not list(runs.glob('*/done.json'))
+    wait_for(lambda: not any(alive(p) for p in children), seconds=15)
 
 
 def test_a_failed_run_makes_the_exit_status_non_zero(tmp_path, run_cli, monkeypatch):
@@ -108,7 +114,7 @@ def test_a_failed_run_makes_the_exit_status_non_zero(tmp_path, run_cli, monkeypa
     monkeypatch.setattr(koniq_lt.experiments, 'run_experiment', broken)
     res = run_cli(koniq_lt_sweep, 'koniq-lt-sweep', '--runs', tmp_path/'runs', '--runner', 'inline', '--epochs', 1, *ARGS[:-2], '--dataset', 'demo:tiny')
     assert calls == ['none', 'pwb'] and res.returncode == 1, res.stdout + res.stderr
-    assert "1 runs failed (tracebacks in their run.log): lt-cnniqa-mse+pwb:0.05" in res.stdout
+    assert "1 run failed (tracebacks in their run.log): lt-cnniqa-mse+pwb:0.05" in res.stdout
     assert "RuntimeError: the GPU fell off" in res.stdout and 'Table II' in res.stdout   # the tables of the runs that finished
     assert "are not finished runs and are not in the tables: lt-cnniqa-mse+pwb:0.05" in res.stdout
 

@@ -41,8 +41,9 @@ def wait_for(condition, seconds=300, process=None):
 
 
 def start_sweep(runs, *args, cwd):
+    "`koniq-lt-sweep` as a terminal starts it: Ctrl-C (SIGINT) not ignored, even when the tests run in a shell's background job."
     return subprocess.Popen([str(BIN/'koniq-lt-sweep'), '--runs', str(runs), *ARGS, *args], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 @pytest.mark.slow

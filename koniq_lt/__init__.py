@@ -11,6 +11,7 @@ import importlib
 _API = {
     'koniq_lt.core': ['InputError'],
     'koniq_lt.mos': ['read_mos_table', 'read_iqa_folder'],
+    'koniq_lt.testsets': ['read_csiq', 'read_livec', 'read_kadid', 'read_test_dataset'],
     'koniq_lt.images': ['load_rgb', 'check_images', 'image_cache'],
     'koniq_lt.demo': ['read_demo', 'build_demo'],
     'koniq_lt.split': ['lt_split', 'official_split', 'random_split', 'make_split', 'split_summary', 'split_bin_table', 'plot_splits'],
@@ -22,9 +23,10 @@ _API = {
     'koniq_lt.models': ['create_model', 'list_models', 'model_config', 'register_model'],
     'koniq_lt.dataloaders': ['iqa_dataloaders'],
     'koniq_lt.learner': ['iqa_learner', 'make_loss', 'predict_table', 'fit_linear_map'],
-    'koniq_lt.experiments': ['run_experiment', 'load_run'],
+    'koniq_lt.experiments': ['run_experiment', 'load_run', 'cross_evaluate'],
     'koniq_lt.sweep': ['run_sweep', 'collect_results'],
-    'koniq_lt.tables': ['paper_tables', 'format_tables'],
+    'koniq_lt.tables': ['paper_tables', 'format_tables', 'cross_table'],
+    'koniq_lt.predict': ['predict_images', 'load_iqa_learner'],
     'koniq_lt.explore': ['SweepExplorer', 'load_sweep', 'newest_sweep'],
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}

@@ -12,6 +12,8 @@ from fastcore.script import bool_arg, call_parse, store_true
 import pandas as pd
 from .core import InputError, check_writable, cli_errors, write_atomic
 from .mos import read_mos_table
+from .images import check_images
+from .testsets import read_test_dataset
 from .demo import DEMO_PRESETS
 from .split import format_split_report, make_split, parse_score_range, split_report
 from .analysis import plot_compare, save_figure
@@ -52,6 +54,7 @@ def sweep_grid(
     image_col=None,  # a dataset folder's MOS table: its column of image names
     score_col=None,  # its column of scores
     score_range=None,  # its scores' scale 'low,high', e.g. '1,5'
+    cross_datasets=None,  # folders of other datasets every run is also tested on (Table V), comma-separated
 ) -> dict:
     "The grid of a sweep: from a JSON file `grid` (over the defaults of the other options), or from the options' comma-separated lists."
     absolute = lambda d: str(Path(d).resolve()) if isinstance(d, str) and Path(d).exists() else d   # a folder: found from every run's folder
@@ -61,7 +64,8 @@ def sweep_grid(
                 seed=_split_list(seed, int), pretrained=bool(pretrained), full_run=bool(full_run),
                 **({'imports': [_split_list(imports)]} if imports else {}),     # one value: every run imports them all
                 **({'score_range': [list(parse_score_range(score_range))]} if score_range else {}),   # given only: run names stay
-                **({'image_col': image_col} if image_col else {}), **({'score_col': score_col} if score_col else {}))
+                **({'image_col': image_col} if image_col else {}), **({'score_col': score_col} if score_col else {}),
+                **({'cross_datasets': [[absolute(f) for f in _split_list(cross_datasets)]]} if cross_datasets else {}))
     if grid is None: return base
     try: spec = json.loads(Path(grid).read_text())
     except (OSError, ValueError) as e: raise InputError(f"The grid file '{grid}' could not be read as JSON ({e}).") from None
@@ -105,8 +109,11 @@ def check_sweep(
         if Path(results).suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{results}' must end in .csv or .parquet.")
         check_writable(results, force)
     if gpus: _check_gpus(gpus)
-    tables, splits = {}, set()
+    tables, splits, others = {}, set(), set()
     for c in map(check_config, configs):
+        for folder in set(c['cross_datasets'] or []) - others:                   # each other dataset read, its images checked, once
+            check_images(read_test_dataset(folder))
+            others.add(folder)
         if why_unfinished(runs/run_name(c)) is None: continue                   # finished: its dataset need not be here
         demo = str(c['dataset']).startswith('demo')
         columns = (c['image_col'], c['score_col'], c['score_range'])
@@ -150,7 +157,9 @@ def sweep(
     unfinished = table.attrs['unfinished']
     if unfinished: print(f"{len(unfinished)} folders in {runs} are not finished runs and are not in the tables: " + '; '.join(f"{k} ({v})" for k, v in unfinished.items()))
     if results: collect_results(runs, results, force)
-    text = format_tables(table[table.run.isin(names)], on)
+    cross = table.attrs['cross']
+    if len(cross): write_atomic(runs/'cross.csv', lambda p: cross.to_csv(p, index=False), force=True)
+    text = format_tables(table[table.run.isin(names)], on, cross[cross.run.isin(names)] if len(cross) else None)
     write_atomic(runs/'tables.txt', lambda p: Path(p).write_text(text + '\n'), force=True)
     print('\n' + text + '\n')
     table.attrs['failed'] = failed
@@ -177,6 +186,7 @@ def koniq_lt_sweep(
     image_col: str = None,          # Image-name column of a dataset folder's MOS table (default: image_name)
     score_col: str = None,          # Score column of that table (default: MOS)
     score_range: str = None,        # That table's score scale as low,high (e.g. 1,5), rescaled to 0-100
+    cross_datasets: str = None,     # Folders of other datasets every run is also tested on, whole (CSIQ, LIVE Challenge, KADID-10k): Table V
     runner: str = 'papermill',      # papermill (a kernel per run, the executed notebook kept) or inline (in this process, one at a time)
     jobs: int = 1,                  # Runs in parallel on the CPU (each gets cores/jobs threads)
     gpus: str = None,               # Comma-separated GPU ids: one run per GPU at a time
@@ -185,7 +195,7 @@ def koniq_lt_sweep(
     force: store_true = False,      # Overwrite --results if it exists
 ):
     "Run a grid of experiments (resumable; in parallel through papermill, or inline), gather the results and print the paper's tables."
-    g = sweep_grid(dataset, split, arch, method, sampling, bs, epochs, lr, seed, pretrained, full_run, grid, imports, image_col, score_col, score_range)
+    g = sweep_grid(dataset, split, arch, method, sampling, bs, epochs, lr, seed, pretrained, full_run, grid, imports, image_col, score_col, score_range, cross_datasets)
     table = sweep(runs, g, jobs, _split_list(gpus, int) if gpus else None, results, on, force, runner)
     if table.attrs['failed']: sys.exit(1)
 

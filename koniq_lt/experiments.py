@@ -16,13 +16,14 @@ from .images import check_images
 from .demo import read_demo, DEMO_PRESETS
 from .mos import read_iqa_folder
 from .split import SPLIT_NAMES, make_split, train_proportions
+from .metrics import iqa_metrics
 from .analysis import bin_errors, plot_bin_errors, plot_scatter, plot_signed_error, save_figure, show_worst, summary_metrics
 
 # %% auto #0
 __all__ = ['RUN_RECORD', 'EXPERIMENT_DEFAULTS', 'RUN_TABLES', 'load_dataset', 'run_settings', 'shared_test_names',
            'shot_thresholds', 'evaluate_run', 'git_commit', 'device_name', 'results_row', 'why_unfinished', 'write_run',
            'ExperimentRun', 'experiment_config', 'import_modules', 'run_experiment', 'training_crop', 'weight_params',
-           'run_figures', 'check_config', 'load_run', 'adopt_legacy_run']
+           'run_figures', 'check_config', 'cross_evaluate', 'load_run', 'adopt_legacy_run']
 
 # %% ../nbs/11_experiments.ipynb #f30fcf2a
 def load_dataset(
@@ -194,6 +195,8 @@ def write_run(
     results: pd.DataFrame,  # the results row (results.csv)
     force: bool = False,  # replace a finished run
     split: pd.DataFrame | None = None,  # the split as trained (split.csv): where the run's training MOS come from
+    cross: pd.DataFrame | None = None,  # metrics on other datasets, one row each (cross.csv)
+    cross_predictions: pd.DataFrame | None = None,  # their predictions (cross_predictions.csv)
 ) -> Path:
     "Write a run's files into `out_dir`, then its completion record `done.json`, atomically, last. A finished run is kept unless `force`."
     out = Path(out_dir)
@@ -202,7 +205,8 @@ def write_run(
     out.mkdir(parents=True, exist_ok=True)
     (out/RUN_RECORD).unlink(missing_ok=True)             # from here until the record is rewritten, the folder is unfinished
     write_atomic(out/'config.json', lambda p: Path(p).write_text(json.dumps(config, indent=1, default=str)), force=True)
-    tables = {'predictions.csv': pred, 'bins.csv': bins, **({'split.csv': split} if split is not None else {}), 'results.csv': results}
+    extra = {'split.csv': split, 'cross.csv': cross, 'cross_predictions.csv': cross_predictions}
+    tables = {'predictions.csv': pred, 'bins.csv': bins, **{n: t for n, t in extra.items() if t is not None}, 'results.csv': results}
     for name, table in tables.items(): write_csv(table, out/name, force=True)
     for name, fig in figures.items(): save_figure(fig, out/f'{name}.png', force=True)
     _write_record(out, ['config.json', *tables, *(f'{n}.png' for n in figures)], len(results))
@@ -233,6 +237,7 @@ EXPERIMENT_DEFAULTS = dict(
     few=None,                # few-shot threshold; None: 20 scaled to the train size
     full_run=False,          # False: a tiny CI run
     imports=None,            # modules to import first (e.g. ['my_models'] registering a user's models)
+    cross_datasets=None,     # folders of other datasets every run is also tested on, whole (CSIQ, LIVE Challenge, KADID-10k, KonIQ-style): Table V
 )
 
 
@@ -248,6 +253,7 @@ class ExperimentRun:
     table: pd.DataFrame = field(repr=False)
     split: pd.DataFrame = field(repr=False)      # the split as trained: train, valid (carved from train if need be), test
     out: Path | None = None
+    cross: pd.DataFrame | None = None           # metrics on the `cross_datasets`, one row each
 
     @property
     def train_mos(self) -> np.ndarray:
@@ -328,8 +334,10 @@ def run_experiment(
     row = results_row({**c, **resolved, 'lr': str(resolved['lr'])}, metrics, fit_seconds, len(dls.train_mos), epochs_run, device_name(dls.device))
     figures = run_figures(pred, bins, table, c, loss)
     as_trained = trained_split(table, dls.rows)
-    if out is not None: write_run(out, {**c, **resolved}, pred, bins, figures, row, force, split=as_trained)
-    return ExperimentRun({**c, **resolved}, row, pred, bins, figures, learn, table, as_trained, out)
+    cross, cross_pred = (cross_evaluate(learn, c['cross_datasets'], test_crops, c['seed'], c['full_run'], cache_dir)
+                         if c['cross_datasets'] else (None, None))
+    if out is not None: write_run(out, {**c, **resolved}, pred, bins, figures, row, force, as_trained, cross, cross_pred)
+    return ExperimentRun({**c, **resolved}, row, pred, bins, figures, learn, table, as_trained, out, cross)
 
 
 def training_crop(
@@ -393,6 +401,9 @@ def check_config(
     scale = c['score_range']
     if scale is not None and not (isinstance(scale, (list, tuple)) and len(scale) == 2 and all(map(number, scale)) and scale[0] < scale[1]):
         raise InputError(f"score_range must be [low, high] with low < high, e.g. [1, 5], not {scale!r}.")
+    folders = c['cross_datasets']
+    if folders is not None and not (isinstance(folders, (list, tuple)) and all(isinstance(f, str) and Path(f).is_dir() for f in folders)):
+        raise InputError(f"cross_datasets must be a list of dataset folders, not {folders!r}" + (f" ('{next(f for f in folders if not Path(str(f)).is_dir())}' is not a folder)." if isinstance(folders, (list, tuple)) and folders else "."))
     for name in ('full_run', 'pretrained'):
         if not isinstance(c[name], (bool, np.bool_)): raise InputError(f"{name} must be true or false, not {c[name]!r}.")
     if c['split'] not in SPLIT_NAMES: raise InputError(f"The split '{c['split']}' is not one of {', '.join(SPLIT_NAMES)}.")
@@ -407,6 +418,32 @@ def check_config(
     train_proportions(c['schedule'], c['n_bins'])
     make_loss(c['loss'] or cfg.loss, c['weighting'], np.linspace(0, 100, 2 * c['n_bins']), c['n_bins'], weight_params=weight_params(c))
     return c
+
+# %% ../nbs/11_experiments.ipynb #fd547934
+def cross_evaluate(
+    learn,  # a trained learner (`iqa_learner`)
+    folders,  # dataset folders (`koniq_lt.testsets.read_test_dataset` reads them)
+    n_crops=-1,  # test crops: as `predict_table`
+    seed: int = 0,  # seed of the test crops and of a CI-size subset
+    full_run: bool = True,  # False: a seeded subset of 240 images of each
+    cache_dir=None,  # image cache folder; None: the default
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "Metrics of `learn` on each dataset of `folders` (one row each: test_dataset, test_folder, n, plcc, srcc, krcc, rmse) and their predictions."
+    from koniq_lt.testsets import read_test_dataset
+    from koniq_lt.learner import predict_table
+    rows, preds = [], []
+    for folder in folders:
+        table = read_test_dataset(folder)
+        if not full_run and len(table) > 240:
+            attrs = table.attrs
+            table = table.sample(240, random_state=seed).sort_index().reset_index(drop=True)
+            table.attrs = attrs
+        check_images(table)
+        pred = predict_table(learn, table, n_crops=n_crops, seed=seed, cache_dir=cache_dir).assign(test_dataset=table.attrs['dataset'])
+        rows.append({'test_dataset': table.attrs['dataset'], 'test_folder': str(Path(folder).resolve()),
+                     **iqa_metrics(pred.MOS, pred.prediction).to_dict()})
+        preds.append(pred.drop(columns='split', errors='ignore'))
+    return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
 
 # %% ../nbs/11_experiments.ipynb #b0809c3c
 RUN_TABLES = {'results.csv': ('split', 'seed', 'arch', 'loss', 'weighting', 'dataset_label', 'many_threshold', 'few_threshold'),
@@ -430,7 +467,8 @@ def load_run(
     try: config = json.loads((out/'config.json').read_text())
     except ValueError: raise InputError(f"'{out/'config.json'}' is not JSON: the run folder is damaged.") from None
     split = pd.read_csv(out/'split.csv') if (out/'split.csv').is_file() else None
-    return ExperimentRun(config, tables['results.csv'], tables['predictions.csv'], tables['bins.csv'], {}, None, None, split, out)
+    cross = pd.read_csv(out/'cross.csv') if (out/'cross.csv').is_file() else None
+    return ExperimentRun(config, tables['results.csv'], tables['predictions.csv'], tables['bins.csv'], {}, None, None, split, out, cross)
 
 # %% ../nbs/11_experiments.ipynb #3cbfb0ee
 def adopt_legacy_run(

@@ -263,18 +263,22 @@ def collect_results(
     out=None,  # also write the table here (.csv or .parquet)
     force: bool = False,  # replace `out` if it exists
 ) -> pd.DataFrame:
-    "One table of the results rows of the finished runs under `runs_dir` (the others in `attrs['unfinished']`, with why); written to `out` if given."
+    "One table of the results rows of the finished runs under `runs_dir` (`attrs`: 'unfinished' folders with why, 'cross' rows on other datasets); written to `out` if given."
     folders = sorted(p for p in Path(runs_dir).iterdir() if p.is_dir() and not p.name.startswith('.')) if Path(runs_dir).is_dir() else []
-    rows, unfinished = [], {}
+    rows, crosses, unfinished = [], [], {}
     for folder in folders:
         problem = why_unfinished(folder)
         if problem is None:
-            try: rows.append(pd.read_csv(folder/'results.csv').assign(run=folder.name))
-            except (ValueError, UnicodeDecodeError, OSError) as e: problem = f"results.csv cannot be read ({type(e).__name__})"
+            try:
+                rows.append(pd.read_csv(folder/'results.csv').assign(run=folder.name))
+                if (folder/'cross.csv').is_file(): crosses.append(pd.read_csv(folder/'cross.csv').assign(run=folder.name))
+            except (ValueError, UnicodeDecodeError, OSError) as e: problem = f"its results cannot be read ({type(e).__name__})"
         if problem is not None: unfinished[folder.name] = problem
     if not rows: raise InputError(f"No finished runs under '{runs_dir}'" + (f" ({len(unfinished)} unfinished run folders)." if unfinished else "."))
     results = pd.concat(rows, ignore_index=True)
-    results.attrs['unfinished'] = unfinished
+    keys = [c for c in ('run', 'arch', 'split', 'loss', 'weighting', 'eps', 'weight_params', 'sampling', 'bs', 'seed', 'dataset_label') if c in results]
+    cross = pd.concat(crosses, ignore_index=True).merge(results[keys], on='run') if crosses else pd.DataFrame()
+    results.attrs.update(unfinished=unfinished, cross=cross)
     if out is not None:
         out = Path(out)
         if out.suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{out}' must end in .csv or .parquet.")

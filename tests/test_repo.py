@@ -29,7 +29,7 @@ def test_index_notebook_mirrors_readme():
 def test_console_scripts_installed():
     import sys
     from pathlib import Path
-    for name in ('koniq-lt-split', 'koniq-lt-quickstart', 'koniq-lt-sweep', 'koniq-lt-pretrain-scnn'):
+    for name in ('koniq-lt-split', 'koniq-lt-quickstart', 'koniq-lt-sweep', 'koniq-lt-pretrain-scnn', 'koniq-lt-predict'):
         assert (Path(sys.executable).parent/name).exists(), name
 
 

@@ -1,0 +1,25 @@
+"""Table V from a sweep: a tiny demo sweep whose runs are also tested on miniature CSIQ and KADID-10k folders (their
+official layouts, built from demo images) gathers one cross row per run and dataset and prints Table V as demo numbers."""
+import json
+import pandas as pd
+from testsets_layouts import make_csiq, make_kadid
+from koniq_lt.cli import koniq_lt_sweep
+
+
+def test_a_demo_sweep_with_cross_datasets_gives_table_v_as_demo_numbers(tiny_demo, tmp_path, run_cli):
+    csiq, kadid = make_csiq(tmp_path/'CSIQ', tiny_demo), make_kadid(tmp_path/'kadid10k', tiny_demo)
+    runs = tmp_path/'runs'
+    res = run_cli(koniq_lt_sweep, 'koniq-lt-sweep', '--runs', runs, '--dataset', 'demo:tiny', '--split', 'official', '--method', 'mse,mse+pwb',
+                  '--seed', '0', '--epochs', '1', '--full_run', 'False', '--pretrained', 'False', '--runner', 'inline',
+                  '--cross_datasets', f'{csiq},{kadid}')
+    assert res.returncode == 0, res.stdout + res.stderr
+    cross = pd.read_csv(runs/'cross.csv')
+    assert len(cross) == 4 and sorted(set(cross.test_dataset)) == ['CSIQ', 'KADID-10k']      # each run on each dataset
+    assert set(cross.weighting) == {'none', 'pwb'} and cross.split.eq('official').all() and cross.n.gt(10).all()
+    text = res.stdout[res.stdout.index('Table V'):]
+    assert text.startswith('Table V — DEMO results, trained on demo-tiny (not KonIQ-10k): NOT KonIQ-10k numbers'), text
+    rows = [line.split()[-6] for line in text.splitlines()[4:6]]                              # the method of each row
+    assert rows == ['mse', 'mse+pwb'] and 'CSIQ' in text and 'KADID-10k' in text, text
+    assert 'paper' not in text                                                               # no paper numbers beside demo runs
+    run = next(p for p in runs.iterdir() if p.is_dir())
+    assert {'cross.csv', 'cross_predictions.csv'} <= set(json.loads((run/'done.json').read_text())['files'])   # part of the record

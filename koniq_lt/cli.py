@@ -71,6 +71,8 @@ def sweep_grid(
     except (OSError, ValueError) as e: raise InputError(f"The grid file '{grid}' could not be read as JSON ({e}).") from None
     if not isinstance(spec, dict): raise InputError(f"The grid file '{grid}' must hold a JSON object of parameter: value or list.")
     if 'dataset' in spec: spec['dataset'] = [absolute(d) for d in spec['dataset']] if isinstance(spec['dataset'], list) else absolute(spec['dataset'])
+    if isinstance(spec.get('cross_datasets'), list):                          # one list of folders, or a list of such lists
+        spec['cross_datasets'] = [[absolute(f) for f in v] if isinstance(v, list) else absolute(v) for v in spec['cross_datasets']]
     if 'method' in spec: spec['method'] = [parse_method(m) if isinstance(m, str) else m for m in
                                            (spec['method'] if isinstance(spec['method'], list) else [spec['method']])]
     return {**base, **spec}
@@ -111,10 +113,10 @@ def check_sweep(
     if gpus: _check_gpus(gpus)
     tables, splits, others = {}, set(), set()
     for c in map(check_config, configs):
+        if why_unfinished(runs/run_name(c)) is None: continue                   # finished: its datasets need not be here
         for folder in set(c['cross_datasets'] or []) - others:                   # each other dataset read, its images checked, once
             check_images(read_test_dataset(folder))
             others.add(folder)
-        if why_unfinished(runs/run_name(c)) is None: continue                   # finished: its dataset need not be here
         demo = str(c['dataset']).startswith('demo')
         columns = (c['image_col'], c['score_col'], c['score_range'])
         key = (c['dataset'], c['full_run'], None if demo or c['full_run'] else c['seed'], str(columns))   # a folder's CI subset depends on the seed

@@ -402,8 +402,12 @@ def check_config(
     if scale is not None and not (isinstance(scale, (list, tuple)) and len(scale) == 2 and all(map(number, scale)) and scale[0] < scale[1]):
         raise InputError(f"score_range must be [low, high] with low < high, e.g. [1, 5], not {scale!r}.")
     folders = c['cross_datasets']
-    if folders is not None and not (isinstance(folders, (list, tuple)) and all(isinstance(f, str) and Path(f).is_dir() for f in folders)):
-        raise InputError(f"cross_datasets must be a list of dataset folders, not {folders!r}" + (f" ('{next(f for f in folders if not Path(str(f)).is_dir())}' is not a folder)." if isinstance(folders, (list, tuple)) and folders else "."))
+    if folders is not None:
+        if not isinstance(folders, (list, tuple)) or not all(isinstance(f, (str, os.PathLike)) for f in folders):
+            raise InputError(f"cross_datasets must be a list of dataset folders, not {folders!r}.")
+        absent = [str(f) for f in folders if not Path(f).is_dir()]
+        if absent: raise InputError(f"cross_datasets names '{absent[0]}', which is not a folder.")
+        c['cross_datasets'] = [str(f) for f in folders]
     for name in ('full_run', 'pretrained'):
         if not isinstance(c[name], (bool, np.bool_)): raise InputError(f"{name} must be true or false, not {c[name]!r}.")
     if c['split'] not in SPLIT_NAMES: raise InputError(f"The split '{c['split']}' is not one of {', '.join(SPLIT_NAMES)}.")
@@ -428,22 +432,25 @@ def cross_evaluate(
     full_run: bool = True,  # False: a seeded subset of 240 images of each
     cache_dir=None,  # image cache folder; None: the default
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "Metrics of `learn` on each dataset of `folders` (one row each: test_dataset, test_folder, n, plcc, srcc, krcc, rmse) and their predictions."
+    "Metrics of `learn` on each dataset of `folders` (one row each: test_dataset, test_folder, n, plcc, srcc, krcc, rmse, error) and their predictions."
     from koniq_lt.testsets import read_test_dataset
-    from koniq_lt.learner import predict_table
+    from koniq_lt.predict import predict_images               # scoring only: any targets and loss, as koniq-lt-predict scores
     rows, preds = [], []
-    for folder in folders:
-        table = read_test_dataset(folder)
-        if not full_run and len(table) > 240:
-            attrs = table.attrs
-            table = table.sample(240, random_state=seed).sort_index().reset_index(drop=True)
-            table.attrs = attrs
-        check_images(table)
-        pred = predict_table(learn, table, n_crops=n_crops, seed=seed, cache_dir=cache_dir).assign(test_dataset=table.attrs['dataset'])
+    for folder in map(str, folders):
+        try:
+            table = read_test_dataset(folder)
+            if not full_run and len(table) > 240:             # the same subset for every seed: the spread over seeds is the models'
+                attrs = table.attrs
+                table = table.sample(240, random_state=0).sort_index().reset_index(drop=True)
+                table.attrs = attrs
+            pred = predict_images(learn, table, n_crops=n_crops, seed=seed, progress=False, cache_dir=cache_dir)
+        except InputError as e:                               # one dataset's problem: its row says so, the run is kept
+            rows.append({'test_dataset': Path(folder).name, 'test_folder': str(Path(folder).resolve()), 'error': str(e)})
+            continue
         rows.append({'test_dataset': table.attrs['dataset'], 'test_folder': str(Path(folder).resolve()),
-                     **iqa_metrics(pred.MOS, pred.prediction).to_dict()})
-        preds.append(pred.drop(columns='split', errors='ignore'))
-    return pd.DataFrame(rows), pd.concat(preds, ignore_index=True)
+                     **iqa_metrics(pred.MOS, pred.prediction).to_dict(), 'error': ''})
+        preds.append(pred.assign(test_dataset=table.attrs['dataset']))
+    return pd.DataFrame(rows), (pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(columns=['image_name', 'prediction', 'MOS', 'test_dataset']))
 
 # %% ../nbs/11_experiments.ipynb #b0809c3c
 RUN_TABLES = {'results.csv': ('split', 'seed', 'arch', 'loss', 'weighting', 'dataset_label', 'many_threshold', 'few_threshold'),

@@ -201,7 +201,7 @@ def _csiq_by_type(
     return rows
 
 
-_CSIQ_FILE = r'^(?P<reference>.+)\.(?P<token>[a-z0-9]+)\.(?P<level>[1-5])\.png$'   # 1600.AWGN.1.png, as on disk
+_CSIQ_FILE = r'^(?P<reference>.+)\.(?P<token>[a-z0-9]+)\.(?P<level>[1-5])(?:\.png)?$'   # 1600.AWGN.1.png, as on disk (some label files drop .png)
 
 def _csiq_by_name(
     names: pd.Series,  # distorted-image file names such as 1600.AWGN.1.png
@@ -215,8 +215,9 @@ def _csiq_by_name(
     if kinds.isna().any():
         raise InputError(f"CSIQ score file '{path}' names '{names[kinds.isna()].iloc[0]}' on {describe_lines(names.index[kinds.isna()])}, "
                          "not a CSIQ image such as 1600.AWGN.1.png (reference.distortion.level.png).")
+    files = names.where(names.str.lower().str.endswith('.png'), names + '.png')
     return pd.DataFrame({'reference': found['reference'], 'distortion': kinds, 'level': found['level'].astype(int),
-                         'file': names, 'DMOS': dmos}, index=names.index)
+                         'file': files, 'DMOS': dmos}, index=names.index)
 
 
 def _csiq_rows(
@@ -369,7 +370,7 @@ def dataset_layout(
     if data.is_dir() and (_child(folder, 'Images').is_dir() or any(_child(data, n).is_file() for n in ('AllMOS_release.mat', 'AllImages_release.mat'))):
         return 'LIVE Challenge'
     images = _child(folder, 'images')
-    if _child(folder, 'dmos.csv').is_file() or images.is_dir() and next(images.glob('I*_*_*.png'), None) is not None: return 'KADID-10k'
+    if _child(folder, 'dmos.csv').is_file(): return 'KADID-10k'     # (a photo folder images/IMG_2020_01_01.png is not)
     if any((folder/n).is_file() for n in _MOS_CSV_NAMES) or _image_dirs(folder): return 'KonIQ-style'
     return None
 

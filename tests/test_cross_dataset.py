@@ -1,7 +1,9 @@
 """Table V from a sweep: a tiny demo sweep whose runs are also tested on miniature CSIQ and KADID-10k folders (their
 official layouts, built from demo images) gathers one cross row per run and dataset and prints Table V as demo numbers."""
 import json
+from pathlib import Path
 import pandas as pd
+from conftest import with_rating_histograms
 from testsets_layouts import make_csiq, make_kadid
 from koniq_lt.cli import koniq_lt_sweep
 
@@ -23,3 +25,18 @@ def test_a_demo_sweep_with_cross_datasets_gives_table_v_as_demo_numbers(tiny_dem
     assert 'paper' not in text                                                               # no paper numbers beside demo runs
     run = next(p for p in runs.iterdir() if p.is_dir())
     assert {'cross.csv', 'cross_predictions.csv'} <= set(json.loads((run/'done.json').read_text())['files'])   # part of the record
+
+
+def test_a_model_trained_on_rating_histograms_is_scored_on_other_datasets(tiny_demo, tmp_path):
+    "NIMA (EMD loss, histogram targets): the other datasets have no rating histograms, yet are scored, and the run is kept."
+    from koniq_lt.experiments import run_experiment
+    rated = tmp_path/'rated'                                   # the tiny demo as a KonIQ-style folder with rating histograms
+    rated.mkdir()
+    (rated/'72x48').symlink_to(Path(tiny_demo.path[0]).parent)
+    with_rating_histograms(tiny_demo).drop(columns='path').to_csv(rated/'mos.csv', index=False)
+    kadid = make_kadid(tmp_path/'kadid10k', tiny_demo)
+    run = run_experiment(dict(dataset=str(rated), arch='nima_emd', epochs=1, pretrained=False, cross_datasets=[kadid]),
+                         out_dir=tmp_path/'run', progress=False)
+    (row,) = run.cross.to_dict('records')
+    assert row['test_dataset'] == 'KADID-10k' and row['error'] == '' and row['n'] == 20, row
+    assert (tmp_path/'run'/'done.json').exists()

@@ -143,7 +143,7 @@ def test_bad_input_is_one_sentence(case, exported, tmp_path, run_cli):
 
 @pytest.mark.parametrize('layout, n', [('csiq', 18), ('livec', 20), ('kadid', 20)])
 def test_a_test_dataset_folder_is_scored_against_its_mos(layout, n, exported, tmp_path, run_cli):
-    layouts = pytest.importorskip('testsets_layouts', reason="tests/testsets_layouts.py (the test dataset layouts) is not there yet")
+    import testsets_layouts as layouts
     folder = getattr(layouts, f'make_{layout}')(tmp_path/layout, exported.table)      # the dataset's own layout and score scale
     res = predict(run_cli, '--images', folder, '--learner', exported.path, '--out', tmp_path/'s.csv')
     assert res.returncode == 0, res.stderr

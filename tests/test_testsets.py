@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.io
+from PIL import Image
 from conftest import one_sentence
 from testsets_layouts import csiq_scores, kadid_scores, livec_names, make_csiq, make_kadid, make_livec, write_csiq_xlsx
 from koniq_lt.core import InputError
@@ -63,15 +64,16 @@ def test_csiq_other_exports_names_and_cases(tmp_path, tiny_demo):
     written = csiq_scores(tiny_demo, 18)
     variants = {'meta_info_CSIQDataset.csv': lambda f: written.assign(ref_name=written.image + '.png', dist_name=written.file)[['ref_name', 'dist_name', 'dmos']].to_csv(f, index=False),
                 'csiq_label.txt': lambda f: f.write_text(''.join(f"{a} {b}\n" for a, b in zip(written.file, written.dmos))),
+                'csiq_label.txt ': lambda f: f.with_name('csiq_label.txt').write_text(''.join(f"{a.removesuffix('.png')} {b}\n" for a, b in zip(written.file, written.dmos))),
                 'csiq_dmos.csv': lambda f: f.write_text(',,,\n' * 3 + ''.join(f",,,{','.join(map(str, r))}\n" for r in
                     [['image', 'dst_type', 'dst_lev', 'dmos'], *written.assign(dst_type=written.dst_type.map({'jpeg 2000': 'JPEG2000', 'fnoise': 'f.noise'}).fillna(written.dst_type))[['image', 'dst_type', 'dst_lev', 'dmos']].values.tolist()]))}
     for name, write in variants.items():
         folder = tmp_path/name
         shutil.copytree(tmp_path/'CSIQ'/'dst_imgs', folder/'dst_imgs_all')
-        write(folder/name)
+        write(folder/name)                                                    # ('csiq_label.txt ': a label file without .png)
         if name == 'csiq_dmos.csv': (folder/'dst_imgs_all'/'blur').rename(folder/'dst_imgs_all'/'BLUR')
         table = read_csiq(folder)
-        assert table.attrs['source'].endswith(name)
+        assert table.attrs['source'].endswith(name.strip())
         pd.testing.assert_frame_equal(table[['image_name', 'MOS', 'reference', 'distortion', 'level']], reference[['image_name', 'MOS', 'reference', 'distortion', 'level']])
 
 
@@ -157,7 +159,7 @@ def _bad_workbook(folder):
 BAD_FOLDERS = {   # what is done to a good miniature folder, how it is read, and the words of the one sentence
     'missing score file': (make_csiq, _drop_scores, read_test_dataset, ["CSIQ folder", "has no score file", "csiq.DMOS.xlsx"]),
     'missing .mat': (make_livec, lambda f: (f/'Data'/'AllMOS_release.mat').unlink(), read_livec, ["LIVE Challenge folder", "no score file 'Data/AllMOS_release.mat'"]),
-    'missing dmos.csv': (make_kadid, lambda f: (f/'dmos.csv').unlink(), read_test_dataset, ["KADID-10k folder", "has no score file 'dmos.csv'", "dist_img, ref_img, dmos, var"]),
+    'missing dmos.csv': (make_kadid, lambda f: (f/'dmos.csv').unlink(), read_kadid, ["KADID-10k folder", "has no score file 'dmos.csv'", "dist_img, ref_img, dmos, var"]),
     'unreadable .mat': (make_livec, _garbage_mat, read_test_dataset, ["AllMOS_release.mat' cannot be read as a MATLAB .mat file"]),
     '.mat without its variable': (make_livec, _other_variable, read_livec, ["has no variable 'AllMOS_release' (it has MOS)"]),
     'score column missing': (make_kadid, _no_dmos_column, read_kadid, ["dmos.csv' has no column 'dmos'", "dist_img, ref_img, score, var"]),
@@ -200,3 +202,9 @@ def test_unreadable_workbook_is_one_sentence(tmp_path, tiny_demo):
 def test_the_readers_do_not_load_torch():
     code = "import sys, koniq_lt.testsets; assert 'torch' not in sys.modules, 'torch loaded'"
     assert subprocess.run([sys.executable, '-c', code], capture_output=True, text=True).returncode == 0
+
+
+def test_a_photo_folder_with_images_named_like_kadid_is_not_kadid(tmp_path):
+    (tmp_path/'images').mkdir()
+    Image.new('RGB', (8, 8)).save(tmp_path/'images'/'IMG_2020_01_01.png')    # matches I*_*_*.png, but there is no dmos.csv
+    assert dataset_layout(tmp_path) is None

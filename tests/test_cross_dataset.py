@@ -40,3 +40,10 @@ def test_a_model_trained_on_rating_histograms_is_scored_on_other_datasets(tiny_d
     (row,) = run.cross.to_dict('records')
     assert row['test_dataset'] == 'KADID-10k' and row['error'] == '' and row['n'] == 20, row
     assert (tmp_path/'run'/'done.json').exists()
+
+
+def test_table_v_pairs_the_paper_with_each_models_own_loss():
+    "The paper's Table V rows are ResNet50 and TOPIQ with their own losses, plain and with PWB: the registry must agree."
+    from koniq_lt.models import model_config
+    from koniq_lt.tables import PAPER_TABLE_V
+    for arch, method in PAPER_TABLE_V.index: assert method.removesuffix('+pwb') == model_config(arch).loss, (arch, method)

@@ -17,7 +17,7 @@ from .testsets import read_test_dataset
 from .demo import DEMO_PRESETS
 from .split import format_split_report, make_split, parse_score_range, split_report
 from .analysis import plot_compare, save_figure
-from .sweep import RUNNERS, collect_results, expand_grid, parse_method, run_name, run_sweep
+from .sweep import RUNNERS, collect_results, expand_grid, parse_method, run_name, run_sweep, write_results
 from .experiments import EXPERIMENT_DEFAULTS, check_config, load_dataset, why_unfinished
 from .tables import format_tables, method_column
 
@@ -158,7 +158,7 @@ def sweep(
     table = collect_results(runs, runs/'results.csv', force=True)     # a view of the run folders: rebuilt every time
     unfinished = table.attrs['unfinished']
     if unfinished: print(f"{len(unfinished)} folders in {runs} are not finished runs and are not in the tables: " + '; '.join(f"{k} ({v})" for k, v in unfinished.items()))
-    if results: collect_results(runs, results, force)
+    if results: write_results(table, results, force)                   # the table just gathered
     cross = table.attrs['cross']
     if len(cross): write_atomic(runs/'cross.csv', lambda p: cross.to_csv(p, index=False), force=True)
     text = format_tables(table[table.run.isin(names)], on, cross[cross.run.isin(names)] if len(cross) else None)

@@ -17,7 +17,7 @@ except ImportError: fcntl = None         # Windows: no run locks (one sweep per 
 
 # %% auto #0
 __all__ = ['RUNNERS', 'experiment_notebook', 'expand_grid', 'parse_method', 'method_name', 'run_name', 'run_lock', 'run_config',
-           'stop_children', 'run_sweep', 'collect_results']
+           'stop_children', 'run_sweep', 'collect_results', 'write_results']
 
 # %% ../nbs/12_sweep.ipynb #4ca1e2e8
 def experiment_notebook() -> Path:
@@ -279,11 +279,19 @@ def collect_results(
     keys = [c for c in ('run', 'arch', 'split', 'loss', 'weighting', 'eps', 'weight_params', 'sampling', 'bs', 'seed', 'dataset_label') if c in results]
     cross = pd.concat(crosses, ignore_index=True).merge(results[keys], on='run') if crosses else pd.DataFrame()
     results.attrs.update(unfinished=unfinished, cross=cross)
-    if out is not None:
-        out = Path(out)
-        if out.suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{out}' must end in .csv or .parquet.")
-        if out.suffix == '.parquet' and importlib.util.find_spec('pyarrow') is None:
-            raise InputError(f"Writing '{out}' needs pyarrow (pip install pyarrow); or give a .csv file name.")
-        writer = (lambda p: results.to_csv(p, index=False)) if out.suffix == '.csv' else (lambda p: results.to_parquet(p, index=False))
-        write_atomic(out, writer, force)
+    if out is not None: write_results(results, out, force)
     return results
+
+
+def write_results(
+    results: pd.DataFrame,  # a gathered results table (`collect_results`)
+    out,  # the file to write: .csv or .parquet
+    force: bool = False,  # replace `out` if it exists
+) -> Path:
+    "Write `results` to `out` (.csv, or .parquet with pyarrow) atomically, never over an existing file unless `force`."
+    out = Path(out)
+    if out.suffix not in ('.csv', '.parquet'): raise InputError(f"The results file '{out}' must end in .csv or .parquet.")
+    if out.suffix == '.parquet' and importlib.util.find_spec('pyarrow') is None:
+        raise InputError(f"Writing '{out}' needs pyarrow (pip install pyarrow); or give a .csv file name.")
+    writer = (lambda p: results.to_csv(p, index=False)) if out.suffix == '.csv' else (lambda p: results.to_parquet(p, index=False))
+    return write_atomic(out, writer, force)

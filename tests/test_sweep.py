@@ -113,8 +113,10 @@ def test_a_failed_run_makes_the_exit_status_non_zero(tmp_path, run_cli, monkeypa
         return real(config, **kw)
     real = koniq_lt.experiments.run_experiment
     monkeypatch.setattr(koniq_lt.experiments, 'run_experiment', broken)
-    res = run_cli(koniq_lt_sweep, 'koniq-lt-sweep', '--runs', tmp_path/'runs', '--runner', 'inline', '--epochs', 1, *ARGS[:-2], '--dataset', 'demo:tiny')
+    res = run_cli(koniq_lt_sweep, 'koniq-lt-sweep', '--runs', tmp_path/'runs', '--runner', 'inline', '--epochs', 1, *ARGS[:-2], '--dataset', 'demo:tiny',
+                  '--results', tmp_path/'all.csv')
     assert calls == ['none', 'pwb'] and res.returncode == 1, res.stdout + res.stderr
+    assert pd.read_csv(tmp_path/'all.csv').weighting.tolist() == ['none']              # --results: the runs that finished
     assert "1 run failed (tracebacks in their run.log): lt-cnniqa-mse+pwb:0.05" in res.stdout
     assert "RuntimeError: the GPU fell off" in res.stdout and 'Table II' in res.stdout   # the tables of the runs that finished
     assert "are not finished runs and are not in the tables: lt-cnniqa-mse+pwb:0.05" in res.stdout

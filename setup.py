@@ -40,9 +40,11 @@ setup(
                 # the parameterised experiment notebook that koniq-lt-sweep runs through papermill
                 ('share/koniq_lt/nbs', ['nbs/experiment.ipynb'])],
     install_requires=cfg.get('requirements', '').split(),
-    # data, split and analysis need no torch; `train` adds the fastai/torch stack and papermill, `dev` the test and notebook tools
+    # data, split and analysis need no torch; `train` adds the fastai/torch stack and papermill, `cluster` Ray for sweeps on a
+    # cluster, `dev` all of those and the test and notebook tools
     extras_require={'train': cfg.get('train_requirements', '').split(),
-                    'dev': cfg.get('train_requirements', '').split() + cfg.get('dev_requirements', '').split()},
+                    'cluster': cfg.get('train_requirements', '').split() + cfg.get('cluster_requirements', '').split(),
+                    'dev': cfg.get('train_requirements', '').split() + cfg.get('cluster_requirements', '').split() + cfg.get('dev_requirements', '').split()},
     entry_points={'console_scripts': cfg.get('console_scripts', '').split(),
                   'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
     zip_safe=False,

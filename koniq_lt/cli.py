@@ -8,7 +8,7 @@ import json, os, sys
 from datetime import datetime
 from pathlib import Path
 import matplotlib.pyplot as plt
-from fastcore.script import bool_arg, call_parse, store_true
+from fastcore.script import Param, bool_arg, call_parse, store_true
 import pandas as pd
 from .core import InputError, check_writable, cli_errors, write_atomic
 from .mos import read_mos_table
@@ -135,21 +135,28 @@ def sweep(
     on: str = 'own',  # tables on each split's 'own' test set or the 'shared' images
     force: bool = False,  # replace `results` if it exists
     runner: str = 'papermill',  # 'papermill' or 'inline'
+    ray: dict | None = None,  # a sweep on Ray: `run_sweep_ray`'s options (address, gpus_per_run, cpus_per_run, files); None: this machine
 ) -> pd.DataFrame:
     "Check everything, run the grid into `runs` (finished runs skipped), gather the results, print and save the tables; the results table (`attrs['failed']`: the runs that failed)."
     runs = Path(runs)
     configs = expand_grid(grid, EXPERIMENT_DEFAULTS)
+    if ray is not None and (jobs != 1 or gpus): raise InputError("--jobs and --gpus are for one machine; on Ray give --ray_gpus or --ray_cpus per run.")
     check_sweep(runs, configs, jobs, gpus, results, on, force, runner)
     names = [run_name(c) for c in configs]
     finished = lambda: sum(why_unfinished(runs/n) is None for n in names)
     print(f"Sweep of {len(configs)} runs into {runs} ({finished()} already finished)", flush=True)
-    try: status = run_sweep(configs, runs, jobs, gpus, runner=runner)
+    try:
+        if ray is None: status = run_sweep(configs, runs, jobs, gpus, runner=runner)
+        else:
+            from koniq_lt.cluster import run_sweep_ray                  # Ray: only for a cluster sweep
+            status = run_sweep_ray(configs, runs, **ray)
     except KeyboardInterrupt:
         done = finished()
         print(f"\nInterrupted: {done} of {len(configs)} runs are finished in {runs}; the same command runs the other {len(configs) - done}.", flush=True)
         raise
     failed = status[status.status == 'failed'].run.tolist()
-    if failed: print(f"{len(failed)} run{'s' if len(failed) > 1 else ''} failed ({'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'}): " + ', '.join(failed))
+    where = 'their run.log on the node they ran on' if ray is not None else 'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'
+    if failed: print(f"{len(failed)} run{'s' if len(failed) > 1 else ''} failed ({where}): " + ', '.join(failed))
     if failed and not any(why_unfinished(p) is None for p in runs.iterdir() if p.is_dir()):
         print(f"No run in {runs} is finished: no tables.")
         empty = pd.DataFrame(columns=['run'])
@@ -195,10 +202,15 @@ def koniq_lt_sweep(
     results: str = None,            # Also write the gathered results here (.csv or .parquet)
     on: str = 'own',                # Tables on each split's 'own' test set or on the 'shared' test images
     force: store_true = False,      # Overwrite --results if it exists
+    ray: Param("Run on Ray: no value starts a local Ray for the sweep; 'auto' or host:port joins a cluster", str, nargs='?', const='local') = None,
+    ray_gpus: float = None,         # GPUs per run on Ray (a fraction shares a GPU; default 1 where the cluster has GPUs)
+    ray_cpus: float = 1,            # CPUs per run on Ray
+    ray_files: str = 'auto',        # Where Ray runs write: auto (shared storage if the nodes see the runs folder), shared, or return (to this machine)
 ):
     "Run a grid of experiments (resumable; in parallel through papermill, or inline), gather the results and print the paper's tables."
     g = sweep_grid(dataset, split, arch, method, sampling, bs, epochs, lr, seed, pretrained, full_run, grid, imports, image_col, score_col, score_range, cross_datasets)
-    table = sweep(runs, g, jobs, _split_list(gpus, int) if gpus else None, results, on, force, runner)
+    on_ray = None if ray is None else dict(address=None if ray == 'local' else ray, gpus_per_run=ray_gpus, cpus_per_run=ray_cpus, files=ray_files)
+    table = sweep(runs, g, jobs, _split_list(gpus, int) if gpus else None, results, on, force, runner, on_ray)
     if table.attrs['failed']: sys.exit(1)
 
 # %% ../nbs/14_cli.ipynb #472a2c1c

@@ -142,11 +142,12 @@ def results_row(
     epochs: int,  # epochs run
     device: str,  # `device_name` of the run's device
 ) -> pd.DataFrame:
-    "One results row: the configuration, the metrics, the time and training rate, the device, version and commit."
+    "One results row: the configuration, the metrics, the time and training rate, the device, version, commit and machine (`node`)."
     import torch
     info = dict(fit_seconds=round(fit_seconds, 2), train_images_per_s=round(n_train * epochs / max(fit_seconds, 1e-9), 1),
                 n_train=n_train, device=device, torch=torch.__version__, koniq_lt=koniq_lt.__version__,
-                commit=git_commit(), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'))
+                commit=git_commit(), finished=datetime.now(timezone.utc).isoformat(timespec='seconds'),
+                node=os.environ.get('KONIQ_LT_NODE') or platform.node())       # a Ray sweep names the cluster node
     return pd.DataFrame([{**config, **metrics.to_dict(), **info}])
 
 # %% ../nbs/11_experiments.ipynb #106d11b9

@@ -218,7 +218,7 @@ def test_an_inline_sweep_runs_in_this_process(tmp_path):
 # -- layers a newcomer can see
 def test_layers_below_the_models_do_not_load_torch():
     "All of them imported into one interpreter: none loads torch (so neither does any one alone)."
-    modules = ['core', 'mos', 'testsets', 'images', 'demo', 'split', 'metrics', 'analysis', 'tables', 'experiments', 'sweep', 'cli', 'explore']
+    modules = ['core', 'mos', 'testsets', 'images', 'demo', 'split', 'metrics', 'analysis', 'tables', 'experiments', 'sweep', 'cluster', 'cli', 'explore']
     code = ''.join(f"import koniq_lt.{m}\n" for m in modules) + "import sys; assert 'torch' not in sys.modules, 'torch loaded'"
     done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

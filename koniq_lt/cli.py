@@ -155,7 +155,7 @@ def sweep(
         print(f"\nInterrupted: {done} of {len(configs)} runs are finished in {runs}; the same command runs the other {len(configs) - done}.", flush=True)
         raise
     failed = status[status.status == 'failed'].run.tolist()
-    where = 'their run.log on the node they ran on' if ray is not None else 'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'
+    where = 'their run.log in their run folder' if ray is not None else 'their executed notebooks hold the tracebacks' if runner == 'papermill' else 'tracebacks in their run.log'
     if failed: print(f"{len(failed)} run{'s' if len(failed) > 1 else ''} failed ({where}): " + ', '.join(failed))
     if failed and not any(why_unfinished(p) is None for p in runs.iterdir() if p.is_dir()):
         print(f"No run in {runs} is finished: no tables.")

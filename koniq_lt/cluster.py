@@ -12,7 +12,7 @@ from .experiments import RUN_RECORD, why_unfinished
 from .sweep import _status, run_config, run_lock, run_name
 
 # %% auto #0
-__all__ = ['RETURNED_LEFT_OUT', 'ray_module', 'connect_ray', 'run_on_node', 'write_returned', 'run_sweep_ray']
+__all__ = ['RETURNED_LEFT_OUT', 'LOCK_WAIT', 'ray_module', 'connect_ray', 'run_on_node', 'write_returned', 'run_sweep_ray']
 
 # %% ../nbs/12b_cluster.ipynb #7b806c06
 def ray_module():
@@ -39,16 +39,17 @@ def connect_ray(
     ray = ray_module()
     if ray.is_initialized(): return False
     address = address or None
-    if address == 'auto' and os.environ.get('RAY_ADDRESS'): address = os.environ['RAY_ADDRESS']
+    if address in (None, 'auto') and os.environ.get('RAY_ADDRESS'): address = os.environ['RAY_ADDRESS']   # as Ray would: checked first
     if address not in (None, 'auto') and not address.startswith('ray://'): _reachable(address, timeout)
     try: ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level='ERROR', configure_logging=False)
-    except (ConnectionError, RuntimeError) as e:
+    except (ConnectionError, RuntimeError, ray.exceptions.RayError) as e:     # unreachable, refused, a token missing
         where = "this machine's cluster (ray start --head)" if address == 'auto' else f"'{address}'"
         raise InputError(f"Ray could not connect to {where} ({str(e).splitlines()[0] if str(e) else type(e).__name__}).") from None
     return address is None
 
 # %% ../nbs/12b_cluster.ipynb #59d98440
 RETURNED_LEFT_OUT = ('models', 'cache', 'run.lock')    # a returned run's checkpoints, image cache and lock stay on its node
+LOCK_WAIT = 600            # seconds a task waits for a run another process holds (a lock of a lost node may never be released)
 
 def run_on_node(
     config: dict,  # the run's configuration
@@ -60,12 +61,16 @@ def run_on_node(
     import ray
     node = platform.node() + (':' + ray.get_runtime_context().get_node_id()[:8] if ray.is_initialized() else '')   # (outside Ray: a test)
     before, os.environ['KONIQ_LT_NODE'] = os.environ.get('KONIQ_LT_NODE'), node         # into the results row
-    shared = files == 'shared' or (files == 'auto' and (Path(runs_dir)/token).exists())
+    seen = (Path(runs_dir)/token).exists()
+    if files == 'shared' and not seen:
+        raise InputError(f"The runs folder '{runs_dir}' is not shared with node {node} (it does not see the sweep's token file); use --ray_files auto or return.")
+    shared = files == 'shared' or (files == 'auto' and seen)
     where = Path(runs_dir) if shared else scratch_folder('koniq_lt-ray')
     try:
-        status = run_config(config, where, runner='inline', wait=True)    # a run another task holds (a killed driver's): wait, then skip or run it
+        status = run_config(config, where, runner='inline', wait=LOCK_WAIT)    # a run another task holds (a killed driver's): wait, then skip or run it
         status.update(node=node, mode='shared' if shared else 'returned')
-        if not shared and status['status'] == 'done':
+        if status['status'] == 'busy': status.update(status='failed', error=f"{status['error']} for over {LOCK_WAIT:g} s; if that process is gone, delete {Path(runs_dir)/status['run']/'run.lock'}")
+        if not shared and status['status'] in ('done', 'failed') and (where/status['run']).is_dir():   # a failed run: its run.log
             folder = where/status['run']
             status['files'] = {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob('*'))
                                if p.is_file() and not set(p.relative_to(folder).parts) & set(RETURNED_LEFT_OUT)}
@@ -80,7 +85,7 @@ def write_returned(
     runs_dir,  # the sweep folder
     status: dict,  # a status of `run_on_node` with the run folder's `files`
 ) -> Path:
-    "Write a returned run's files into `runs_dir/<run>`, under its lock, the completion record last; the run folder."
+    "Write a returned run's files into `runs_dir/<run>`, under its lock, the completion record last (a failed run has none: its run.log only); the run folder."
     out = Path(runs_dir)/status['run']
     files = status.pop('files')
     with run_lock(out, wait=True):
@@ -88,6 +93,15 @@ def write_returned(
         for name in sorted(files, key=lambda n: n == RUN_RECORD):       # the record last
             write_atomic(out/name, lambda p, data=files[name]: Path(p).write_bytes(data), force=True)
     return out
+
+# %% ../nbs/12b_cluster.ipynb #791bf7c1
+def _check_fits(ray, cpus: float, gpus: float) -> None:
+    "One sentence when no alive node has `cpus` CPUs and `gpus` GPUs for a run: Ray would queue its tasks forever, silently."
+    nodes = [n.get('Resources', {}) for n in ray.nodes() if n.get('Alive')]
+    if not any(r.get('CPU', 0) >= cpus and r.get('GPU', 0) >= gpus for r in nodes):
+        biggest = max(nodes, key=lambda r: (r.get('GPU', 0), r.get('CPU', 0)), default={})
+        raise InputError(f"No node of the Ray cluster has {cpus:g} CPUs and {gpus:g} GPUs for a run (the largest has {biggest.get('CPU', 0):g} CPUs, "
+                         f"{biggest.get('GPU', 0):g} GPUs); lower --ray_cpus or --ray_gpus, or add such a node.")
 
 # %% ../nbs/12b_cluster.ipynb #7c5968f5
 def run_sweep_ray(
@@ -103,17 +117,20 @@ def run_sweep_ray(
     "Run every unfinished configuration as a Ray task, each where its resources are; a table of their statuses (with node and mode)."
     if files not in ('auto', 'shared', 'return'): raise InputError(f"files must be auto, shared or return, not '{files}'.")
     ray = ray_module()
-    runs_dir = Path(runs_dir).resolve()
+    runs_dir = Path(runs_dir).absolute()             # not resolved: nodes may mount the same path behind other links
     runs_dir.mkdir(parents=True, exist_ok=True)
     statuses = {run_name(c): _status(runs_dir/run_name(c), 'skipped') for c in configs if why_unfinished(runs_dir/run_name(c)) is None}
     todo = [c for c in configs if run_name(c) not in statuses]
     started = connect_ray(address)
     token = runs_dir/f'.koniq_lt-ray-{secrets.token_hex(4)}'
     token.write_text('the runs folder of a Ray sweep: a task that sees this file writes its run here')
+    pending = {}
     try:
         gpus = gpus_per_run if gpus_per_run is not None else (1 if ray.cluster_resources().get('GPU', 0) > 0 else 0)
-        task = ray.remote(run_on_node).options(num_cpus=cpus_per_run, num_gpus=gpus, max_retries=max_retries)
-        pending = {task.remote(c, str(runs_dir), token.name, files): c for c in todo}
+        _check_fits(ray, cpus_per_run, gpus)
+        hide_gpus = {} if gpus else {'runtime_env': {'env_vars': {'CUDA_VISIBLE_DEVICES': ''}}}   # a CPU run must not use a GPU Ray did not give it
+        task = ray.remote(run_on_node).options(num_cpus=cpus_per_run, num_gpus=gpus, max_retries=max_retries, **hide_gpus)
+        for c in todo: pending[task.remote(c, str(runs_dir), token.name, files)] = c
         if verbose: print(f"Ray: {len(ray.nodes())} nodes, {ray.cluster_resources().get('CPU', 0):g} CPUs, {ray.cluster_resources().get('GPU', 0):g} GPUs; "
                           f"{len(todo)} runs to do, {len(statuses)} already finished; {cpus_per_run:g} CPUs and {gpus:g} GPUs per run", flush=True)
         while pending:
@@ -123,7 +140,9 @@ def run_sweep_ray(
                 status = ray.get(ref)
                 if 'files' in status: write_returned(runs_dir, status)
             except ray.exceptions.RayError as e:                          # lost twice, or an error of the task itself
-                status = _status(runs_dir/run_name(config), 'failed', error=f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}")
+                cause = getattr(e, 'cause', None) or e
+                if isinstance(cause, InputError): raise cause from None    # the sweep's own problem (no file locks, no shared folder): stop
+                status = _status(runs_dir/run_name(config), 'failed', error=f"{type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''}")
             statuses[status['run']] = status
             if verbose:
                 done = sum(s['status'] in ('done', 'skipped') for s in statuses.values())
@@ -131,7 +150,7 @@ def run_sweep_ray(
                 said = '  ' + '; '.join(filter(None, [status['error'], status.get('note', '')])) if status['error'] or status.get('note') else ''
                 print(f"[done {done}, failed {failed}, running or queued {len(pending)} of {len(configs)}] {status['status']:7} {status['run']}"
                       f" on {status.get('node', '?')} ({status.get('mode', '?')}, {status['seconds']:.0f} s){said}", flush=True)
-    except KeyboardInterrupt:
+    except BaseException:                                              # Ctrl-C, or the sweep's own problem
         for ref in pending: ray.cancel(ref, force=True)                # the runs in flight stop; their folders stay unfinished
         raise
     finally:

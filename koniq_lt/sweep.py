@@ -88,14 +88,20 @@ RUNNERS = ('papermill', 'inline')
 @contextmanager
 def run_lock(
     folder,  # the run folder (created if need be); the lock is its file `run.lock`
-    wait: bool = False,  # wait for the lock; False: yield at once, with who holds it
+    wait: bool | float = False,  # True: wait for the lock; a number: for at most that many seconds; False: not at all
 ):
-    "Hold the run folder's lock for the body: yields None when held, else (without `wait`) a description of the process holding it."
+    "Hold the run folder's lock for the body: yields None when held, else (not got within `wait`) a description of the process holding it."
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if fcntl is None: yield None; return
+    deadline = None if wait is True else time.monotonic() + float(wait)
     with open(folder/'run.lock', 'a+') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        try:
+            while True:
+                try: fcntl.flock(f, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB)); break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline: raise
+                    time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
         except BlockingIOError:
             f.seek(0)
             yield f.read().strip() or 'another process'
@@ -122,7 +128,7 @@ def run_config(
     runner: str = 'papermill',  # 'papermill' (a kernel per run, the executed notebook kept) or 'inline' (in this process)
     notebook=None,  # the experiment notebook (papermill); None: `experiment_notebook()`
     env: dict | None = None,  # environment variables of the papermill child (its GPU, its threads)
-    wait: bool = False,  # when another process holds the run: wait for it; False: return at once with status 'busy'
+    wait: bool | float = False,  # when another process holds the run: wait for it (True, or at most this many seconds); False: 'busy' at once
 ) -> dict:
     "Run one configuration into `runs_dir/<run_name>` unless it finished; its status: done, skipped, busy or failed (with the error, and a note when a run is redone)."
     if runner not in RUNNERS: raise InputError(f"The runner '{runner}' is not one of {', '.join(RUNNERS)}.")

@@ -147,3 +147,9 @@ def test_a_run_on_a_full_disk_fails_in_one_sentence_and_leaves_no_temporary(smal
     assert "InputError: The image cache of 164 images at 48x72 needs 1,700,480 bytes (1.7 MB), but its folder" in failed, failed
     assert "free disk space there, or pass cache_dir= a folder with room." in failed
     assert not [p for p in small_disk.rglob('*') if p.name.endswith('.tmp')] and not list(runs.glob('*/done.json'))
+
+
+def test_without_ray_the_option_says_how_to_install_it(tmp_path, run_cli, monkeypatch):
+    monkeypatch.setitem(__import__('sys').modules, 'ray', None)
+    res = run_cli(koniq_lt_sweep, 'koniq-lt-sweep', '--runs', tmp_path/'runs', *ARGS, '--ray')
+    assert res.returncode == 2 and "pip install -e '.[cluster]'" in res.stderr, res.stderr

@@ -16,7 +16,8 @@ try: from fastprogress.fastprogress import progress_bar
 except ImportError: progress_bar = None   # fastprogress comes with the training extras; without it, no bar
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'pixel_limit', 'load_rgb', 'check_images', 'decode_resized', 'cache_key', 'CacheNote', 'image_cache']
+__all__ = ['MAX_PIXELS', 'pixel_limit', 'load_rgb', 'image_problems', 'list_problems', 'check_images', 'decode_resized',
+           'cache_key', 'CacheNote', 'image_cache']
 
 # %% ../nbs/02_images.ipynb #c648cd6e
 _EIGHT_BIT_RULES = {'F': ((1, 255), (255, 1)), 'I': ((255, 1), (65535, 1 / 257))}   # mode: (top of the values, factor) tried in turn
@@ -139,6 +140,31 @@ def load_rgb(
         raise InputError(f"Image '{path}' {why}; re-download it or remove it from the MOS table.") from None
 
 # %% ../nbs/02_images.ipynb #8acca542
+def image_problems(
+    table: pd.DataFrame,  # images with `path` (and `image_name`; default: the file name)
+    decode: bool = False,  # fully decode every image; False: the cheap check (header, `verify()`, JPEGs at 1/8 scale)
+    max_pixels: int | None = None,  # refuse images larger than this (width × height); None: `pixel_limit()` (KONIQ_LT_MAX_PIXELS or 100 megapixels)
+) -> pd.DataFrame:
+    "The rows of `table` whose image cannot be used, as `image_name`, `path` and `reason` ('missing', 'corrupt or truncated', ...), checked in parallel."
+    limit = pixel_limit(max_pixels)
+    def problem(path):
+        try: _open(path, decode, limit=limit)
+        except _BadImage as e: return e.brief
+    with ThreadPoolExecutor(min(32, 4*(os.cpu_count() or 1))) as ex: reasons = pd.Series(list(ex.map(problem, table.path)), index=table.index, dtype=object)
+    names = table.image_name if 'image_name' in table.columns else table.path.map(lambda p: Path(p).name)
+    bad = reasons.notna()
+    return pd.DataFrame({'image_name': names[bad], 'path': table.path[bad], 'reason': reasons[bad]}).reset_index(drop=True)
+
+
+def list_problems(
+    problems: pd.DataFrame,  # `image_problems`' table
+    most: int = 5,  # how many to name before "and N more"
+) -> str:
+    "'a.jpg: missing; b.jpg: corrupt or truncated; and 3 more'."
+    shown = '; '.join(f"{n}: {r}" for n, r in zip(problems.image_name[:most], problems.reason[:most]))
+    return shown + (f"; and {len(problems) - most:,} more" if len(problems) > most else '')
+
+
 def check_images(
     table: pd.DataFrame,  # a MOS table with each image's `path` (`read_iqa_folder`); `image_name` names them in the message
     decode: bool = False,  # fully decode every image, as training will; False: the cheap check (header, `verify()`, JPEGs at 1/8 scale)
@@ -147,18 +173,11 @@ def check_images(
     "Check that every image in `table.path` exists and opens (`decode`: fully decodes); one `InputError` listing the problems."
     source = table.attrs.get('source', 'the MOS table')
     if 'path' not in table.columns: raise InputError(f"MOS table '{source}' has no column 'path'; read the dataset with read_iqa_folder.")
-    limit = pixel_limit(max_pixels)
-    def problem(path):
-        try: _open(path, decode, limit=limit)
-        except _BadImage as e: return e.brief
-    with ThreadPoolExecutor(min(32, 4*(os.cpu_count() or 1))) as ex: problems = list(ex.map(problem, table.path))
-    names = table.image_name if 'image_name' in table.columns else table.path.map(lambda p: Path(p).name)
-    bad = [f"{n}: {p}" for n, p in zip(names, problems) if p]
-    if bad:
-        shown = '; '.join(bad[:5]) + (f"; and {len(bad) - 5:,} more" if len(bad) > 5 else '')
-        large = any(p.startswith('too large') for p in problems if p)
-        raise InputError(f"{len(bad):,} of {len(table):,} images listed in '{source}' cannot be used ({shown}); fix or remove them before training"
-                         + (f", or raise KONIQ_LT_MAX_PIXELS (or max_pixels=) above {_megapixels(limit)} for the large ones." if large else "."))
+    bad = image_problems(table, decode, max_pixels)
+    if len(bad):
+        large = bad.reason.str.startswith('too large').any()
+        raise InputError(f"{len(bad):,} of {len(table):,} images listed in '{source}' cannot be used ({list_problems(bad)}); fix or remove them before training"
+                         + (f", or raise KONIQ_LT_MAX_PIXELS (or max_pixels=) above {_megapixels(pixel_limit(max_pixels))} for the large ones." if large else "."))
 
 # %% ../nbs/02_images.ipynb #d95096f7
 def decode_resized(

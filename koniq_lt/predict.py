@@ -4,8 +4,7 @@
 
 # %% ../nbs/16_predict.ipynb #d4e5f6a7
 from __future__ import annotations
-import os, shutil, sys, warnings
-from concurrent.futures import ThreadPoolExecutor
+import shutil, sys, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -18,7 +17,7 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner, load_learner
 from fastai.torch_core import default_device
 from .core import InputError, check_seed, check_writable, cli_errors, describe_lines, scratch_folder, write_csv
-from .images import _BadImage, _megapixels, _open, image_cache, pixel_limit
+from .images import _megapixels, image_cache, image_problems, list_problems, pixel_limit
 from .mos import _MOS_CSV_NAMES, _read_csv, read_iqa_folder
 from .metrics import iqa_metrics
 from .dataloaders import CachedImageDL
@@ -27,8 +26,8 @@ from .experiments import import_modules
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'find_images', 'read_image_list', 'is_dataset_folder', 'read_dataset_folder', 'read_images',
-           'SkippedImagesWarning', 'unreadable_images', 'skipped_sentence', 'load_iqa_learner', 'check_n_crops',
-           'protocol_crops', 'describe_protocol', 'predict_images', 'koniq_lt_predict']
+           'SkippedImagesWarning', 'skipped_sentence', 'load_iqa_learner', 'check_n_crops', 'protocol_crops',
+           'describe_protocol', 'predict_images', 'koniq_lt_predict']
 
 # %% ../nbs/16_predict.ipynb #a7b8c9d0
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
@@ -115,34 +114,14 @@ class SkippedImagesWarning(UserWarning):
     "Some images could not be decoded and were left out of the scores."
 
 
-def unreadable_images(
-    table: pd.DataFrame,  # images with `path` (and `image_name`)
-    max_pixels: int | None = None,  # refuse images larger than this; None: `pixel_limit()` (KONIQ_LT_MAX_PIXELS or 100 megapixels)
-) -> pd.DataFrame:
-    "The rows of `table` whose image cannot be fully decoded, as `image_name`, `path` and `reason` ('missing', 'corrupt or truncated', ...)."
-    limit = pixel_limit(max_pixels)
-    def problem(path):
-        try: _open(path, decode=True, limit=limit)
-        except _BadImage as e: return e.brief
-    with ThreadPoolExecutor(min(32, 4 * (os.cpu_count() or 1))) as ex: reasons = pd.Series(list(ex.map(problem, table.path)), index=table.index)
-    bad = table.loc[reasons.notna(), ['image_name', 'path']].assign(reason=reasons[reasons.notna()])
-    return bad.reset_index(drop=True)
-
-
-def _listing(skipped: pd.DataFrame, most: int = 5) -> str:
-    "'a.jpg: missing; b.jpg: corrupt or truncated; and 3 more'."
-    shown = '; '.join(f"{n}: {r}" for n, r in zip(skipped.image_name[:most], skipped.reason[:most]))
-    return shown + (f"; and {len(skipped) - most:,} more" if len(skipped) > most else '')
-
-
 def skipped_sentence(
-    skipped: pd.DataFrame,  # `unreadable_images`' table
+    skipped: pd.DataFrame,  # the images left out (`koniq_lt.images.image_problems`' table)
     total: int,  # how many images there were
     most: int = 5,  # how many to name before "and N more"
 ) -> str:
     "One sentence listing the images left out and why."
     large = skipped.reason.str.startswith('too large').any()
-    return (f"{len(skipped):,} of {total:,} images cannot be decoded and were not scored ({_listing(skipped, most)}); fix or remove them"
+    return (f"{len(skipped):,} of {total:,} images cannot be decoded and were not scored ({list_problems(skipped, most)}); fix or remove them"
             + (f", or raise KONIQ_LT_MAX_PIXELS above {_megapixels(pixel_limit())} for the large ones." if large else "."))
 
 # %% ../nbs/16_predict.ipynb #f8a9b0c1
@@ -251,9 +230,9 @@ def predict_images(
     table = images.reset_index(drop=True)
     if 'image_name' not in table.columns: table = table.assign(image_name=[Path(p).name for p in table.path])
     known = 'MOS' in table.columns
-    skipped = unreadable_images(table)
+    skipped = image_problems(table, decode=True)
     if len(skipped) == len(table):
-        raise InputError(f"None of the images can be decoded ({_listing(skipped)}), so there is nothing to score; fix them or give other images.")
+        raise InputError(f"None of the images can be decoded ({list_problems(skipped)}), so there is nothing to score; fix them or give other images.")
     if len(skipped): warnings.warn(skipped_sentence(skipped, len(table)), SkippedImagesWarning, stacklevel=2)
     table = table[~table.path.isin(skipped.path)].reset_index(drop=True)
     mos = table.MOS.astype(float) if known else pd.Series(np.nan, index=table.index)
